@@ -1,0 +1,26 @@
+import type { ContainerModule } from 'inversify';
+import type { z } from 'zod';
+
+/**
+ * What a plugin folder's `index.ts` exports as `plugin` (and as default).
+ *
+ * The host validates the plugin's options with `optionsSchema`, binds the result
+ * under `pluginOptionsToken(name)`, then loads `module`. The same descriptor is
+ * loaded in every thread that builds a container (main thread and the playout
+ * thread); bindings are lazy, so a thread only pays for what it resolves.
+ * Shape after livekit/agents-js plugins: one folder, one descriptor, one module.
+ */
+export interface PluginDescriptor<Options = unknown> {
+  /** Folder name under plugins/, e.g. `tts-espeak`. */
+  readonly name: string;
+  /** One line for `--help` and error messages. */
+  readonly description: string;
+  /** zod schema of the plugin's options in the config file; defaults live here. */
+  readonly optionsSchema: z.ZodType<Options>;
+  /** Other plugins that must be mounted too (by folder name). */
+  readonly requires?: readonly string[];
+  /** Engine and sink names this plugin binds, so config can be checked before resolving. */
+  readonly provides: { readonly engines?: readonly string[]; readonly sinks?: readonly string[] };
+  /** The plugin's bindings. Options are injected with `@inject(pluginOptionsToken(name))`. */
+  readonly module: ContainerModule;
+}

@@ -1,0 +1,59 @@
+/**
+ * The engine contract: every TTS plugin (embedded espeak-ng, XTTS in-process or
+ * remote) implements it, and nothing in server/ knows more about an engine.
+ */
+
+/** One chunk of narration as the engine receives it. */
+export interface TtsChunk {
+  /** Narration this chunk belongs to. */
+  readonly narrationId: string;
+  /** 0-based position of the chunk in its narration. */
+  readonly index: number;
+  /** Normalized text to speak (the chunker's `spoken`), at most `maxChars(language)` characters. */
+  readonly text: string;
+  /** ISO 639-1 language code, one of the engine's `languages`. */
+  readonly language: string;
+}
+
+/**
+ * A text-to-speech engine.
+ *
+ * `synthesize` streams mono f32 PCM blocks in [-1, 1] at `sampleRate` Hz as soon
+ * as the engine produces them (block length is the engine's choice; 0-length
+ * blocks are allowed and ignored). It must stop promptly when `signal` aborts
+ * and then reject with an `AbortError` (a normal ending, not a failure).
+ */
+export interface TtsEngine {
+  /** Name that config `engine` selects, e.g. `espeak`. */
+  readonly name: string;
+  /** Output sample rate in Hz (espeak-ng 22 050, XTTS 24 000). */
+  readonly sampleRate: number;
+  /** ISO 639-1 codes the engine can speak. */
+  readonly languages: readonly string[];
+  /** Longest `spoken` text the engine accepts for a language, in characters (XTTS en: 250). */
+  maxChars(language: string): number;
+  /** Speaking-rate estimate in characters of spoken text per second, for chunk duration estimates. */
+  charsPerSecond(language: string): number;
+  /** Warm the engine (load models, instantiate WASM). Called once at startup. */
+  init(): Promise<void>;
+  /**
+   * Synthesizes one chunk.
+   * @param voice engine-specific voice name; undefined = the engine's default for the language
+   * @throws Error naming the problem for an unsupported language or voice
+   */
+  synthesize(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal): AsyncIterable<Float32Array>;
+  /** Release threads, sessions and memory. */
+  close(): Promise<void>;
+}
+
+/** Creates the `AbortError` engines reject with when their signal aborts. */
+export function abortError(signal?: AbortSignal): Error {
+  const reason = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('The operation was aborted', 'AbortError');
+}
+
+/** True for the normal ending of an aborted operation. */
+export function isAbortError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'AbortError';
+}

@@ -1,0 +1,23 @@
+/**
+ * Service identifiers of the plugin host, one place for all of them
+ * (the inversify 8 convention: `Symbol.for` keys survive module duplication
+ * and worker threads, where each thread builds its own container).
+ */
+export const TOKENS = {
+  /** The validated {@link AppConfig} (server/config/schema.ts). */
+  Config: Symbol.for('vrpg/Config'),
+  /** The process's root pino logger. */
+  Logger: Symbol.for('vrpg/Logger'),
+  /** Multi-bound {@link TtsEngine} implementations; config `engine` picks one by name. */
+  TtsEngine: Symbol.for('vrpg/TtsEngine'),
+  /** Multi-bound {@link AudioSinkFactory} implementations; config `sinks` picks them by name. */
+  AudioSinkFactory: Symbol.for('vrpg/AudioSinkFactory'),
+} as const;
+
+/**
+ * Identifier under which the host binds a plugin's validated options.
+ * @param pluginName the plugin's folder name under plugins/, e.g. `tts-espeak`
+ */
+export function pluginOptionsToken(pluginName: string): symbol {
+  return Symbol.for(`vrpg/plugin-options/${pluginName}`);
+}
