@@ -23,4 +23,17 @@ export interface PluginDescriptor<Options = unknown> {
   readonly provides: { readonly engines?: readonly string[]; readonly sinks?: readonly string[] };
   /** The plugin's bindings. Options are injected with `@inject(pluginOptionsToken(name))`. */
   readonly module: ContainerModule;
+  /** Sink plugins that drive devices list them here, for `vrpg-narrator devices`. */
+  readonly listOutputDevices?: () => Promise<readonly OutputDeviceInfo[]>;
+}
+
+/** An audio output device as a sink plugin sees it. */
+export interface OutputDeviceInfo {
+  /** Index or id to put in the plugin's `device` option. */
+  readonly id: number | string;
+  readonly name: string;
+  readonly maxOutputChannels?: number;
+  /** Hz */
+  readonly defaultSampleRate?: number;
+  readonly hostAPIName?: string;
 }

@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { Server, matchMaker } from '@colyseus/core';
+import { WebSocketTransport } from '@colyseus/ws-transport';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config/schema.ts';
+import { ConfigError } from './config/config-error.ts';
+import { buildContainer } from './host/plugin-host.ts';
+import { TOKENS } from './tokens.ts';
+import type { TtsEngine } from './synthesis/tts-engine.ts';
+import { ThreadedPlayout } from './playout/threaded-playout.ts';
+import { NarrationService } from './narration/narration-service.ts';
+import { NarrationMetrics } from './observability/metrics.ts';
+import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
+
+/** A running narrator: the Colyseus server, its narration service and how to stop both. */
+export interface NarratorApp {
+  readonly server: Server;
+  readonly service: NarrationService;
+  readonly metrics: NarrationMetrics;
+  /** Port actually bound (config port 0 picks a free one). */
+  readonly port: number;
+  /** Disposes rooms (finalizing recordings), stops the playout thread and the engine, closes the port. */
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the configured engine from the container and warms it.
+ * @throws ConfigError when no mounted plugin bound an engine of that name
+ */
+export async function startEngine(container: { getAll<T>(id: symbol): T[] }, config: AppConfig): Promise<TtsEngine> {
+  const engines = container.getAll<TtsEngine>(TOKENS.TtsEngine);
+  const engine = engines.find((e) => e.name === config.engine);
+  if (!engine) throw new ConfigError('engine', `"${config.engine}" is not bound; allowed: ${engines.map((e) => e.name).join(', ')}`);
+  if (!engine.languages.includes(config.language)) {
+    throw new ConfigError('language', `"${config.language}" is not spoken by engine ${engine.name}; allowed: ${engine.languages.join(', ')}`);
+  }
+  await engine.init();
+  return engine;
+}
+
+/**
+ * Boots the whole narrator in this process: plugin host, engine (warm), playout
+ * thread, and a Colyseus 0.18 server with the `table` room, listening on
+ * `config.port` (HTTP matchmaking + WebSocket; `GET /metrics` for Prometheus).
+ * @throws ConfigError when the config names something that cannot run
+ */
+export async function startApp(config: AppConfig, log: Logger): Promise<NarratorApp> {
+  const container = await buildContainer(config, { log });
+  const engine = await startEngine(container, config);
+  const playout = await ThreadedPlayout.start({ config, log });
+  const metrics = new NarrationMetrics({ defaultMetrics: true });
+  const service = new NarrationService(config, engine, playout, metrics, log);
+
+  const server = new Server({
+    transport: new WebSocketTransport({ maxPayload: config.limits.maxPayloadBytes }),
+    gracefullyShutdown: false,
+    greet: false,
+    express: (app) => {
+      app.get('/metrics', async (_req: unknown, res: any) => {
+        service.refreshGauges();
+        res.set('Content-Type', metrics.registry.contentType);
+        res.end(await metrics.registry.metrics());
+      });
+      app.get('/health', (_req: unknown, res: any) => {
+        res.json({ ok: true, engine: engine.name, sampleRate: engine.sampleRate });
+      });
+    },
+  });
+  server.define(TABLE_ROOM, createTableRoom(service, log));
+  await server.listen(config.port, config.host);
+  const http = (server.transport as unknown as { server?: HttpServer }).server;
+  const port = (http?.address() as AddressInfo | null)?.port ?? config.port;
+  log.info({ port, engine: engine.name, sampleRate: engine.sampleRate, sinks: config.sinks }, 'narrator listening');
+
+  let closed: Promise<void> | null = null;
+  return {
+    server,
+    service,
+    metrics,
+    port,
+    close: () =>
+      (closed ??= (async () => {
+        await Promise.allSettled(
+          [...(await matchMaker.query({}))].map((r) => matchMaker.remoteRoomCall(r.roomId, 'disconnect').catch(() => undefined)),
+        );
+        await server.gracefullyShutdown(false).catch((err) => log.warn({ err }, 'colyseus shutdown'));
+        await service.close();
+        await playout.close();
+        await engine.close();
+      })()),
+  };
+}

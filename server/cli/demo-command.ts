@@ -1,0 +1,123 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { startApp } from '../app.ts';
+import type { NarrationReport } from '../narration/narration.ts';
+import { configFor, type CommonOptions } from './common.ts';
+import { TableClient, type TableReply } from './table-client.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const LONG_NARRATION =
+  'The crypt stretches far beyond the torchlight, and every step echoes from walls carved with the names of forgotten kings. ' +
+  'Dust falls from the vaulted ceiling as something heavy shifts in the dark, while the air grows colder with each breath you take, ' +
+  'and somewhere ahead a low chant rises and falls like the sea against a broken shore.';
+
+const STREAMED =
+  'The lich raises a skeletal hand. Green fire gathers between its fingers, and for a moment the whole chamber holds its breath. ' +
+  'Then the spell breaks loose, washing over the party in a wave of cold light.';
+
+/**
+ * `demo --out DIR`: boots the server in-process, creates a table room, seats a DM
+ * and two players with the official SDK over real WebSockets, and plays a scripted
+ * session: a player joins, the party enters a location, a dice roll, combat starts
+ * and interrupts a long narration, DM free text, a streamed narration delta by
+ * delta (as an LLM would), pause/resume, and a cancel. Writes `DIR/report.json`
+ * and `DIR/room-<roomId>.wav` (every frame the room's sinks received, silence included).
+ */
+export async function runDemo(opts: CommonOptions & { out: string }): Promise<void> {
+  const out = resolve(opts.out);
+  mkdirSync(out, { recursive: true });
+  const { config, log } = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' }, { port: 0, host: '127.0.0.1', recordingsDir: out, sinks: ['wav'] });
+  const started = performance.now();
+  const app = await startApp(config, log);
+  const endpoint = `ws://127.0.0.1:${app.port}`;
+  const step = (what: string) => process.stderr.write(`[demo ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+  let roomId = '';
+  try {
+    const dm = await TableClient.create(endpoint, { name: 'Mira', dmSecret: config.dmSecret });
+    roomId = dm.room.roomId;
+    step(`room ${roomId}: DM seated`);
+    const ana = await TableClient.join(endpoint, roomId, { name: 'Ana' });
+    const ids: string[] = [];
+    const expectOk = (r: TableReply): string => {
+      if (!r.ok) throw new Error(`demo step refused: ${r.type}: ${r.message}`);
+      ids.push(r.narrationId);
+      return r.narrationId;
+    };
+    const speaking = (id: string) => dm.waitForState((s) => s.narrationId === id && s.status === 'speaking', 15_000);
+
+    step('a player joins');
+    const bruno = await TableClient.join(endpoint, roomId, { name: 'Bruno' });
+    await dm.waitForEnd(expectOk(await bruno.request('event', { type: 'player_joined', name: 'Bruno' })));
+
+    step('the party enters a location');
+    await dm.waitForEnd(expectOk(await dm.request('event', { type: 'enter_location', location: 'the Sunken Crypt', description: 'Water drips from the ceiling.' })));
+
+    step('a dice roll');
+    await dm.waitForEnd(expectOk(await ana.request('event', { type: 'dice_roll', name: 'Ana', dice: '1d20+5', result: 17 })));
+
+    step('a long narration, interrupted by combat');
+    const long = expectOk(await dm.request('narrate', { text: LONG_NARRATION }));
+    await speaking(long);
+    await sleep(1500);
+    const combat = expectOk(await dm.request('event', { type: 'combat_start', enemies: 'Three ghouls' }));
+    await dm.waitForEnd(long);
+    await dm.waitForEnd(combat);
+
+    step('DM free text');
+    await dm.waitForEnd(expectOk(await dm.request('narrate', { text: 'Bruno, the ghoul lunges at you. Make a Dexterity saving throw, DC 13.' })));
+
+    step('DM streams text delta by delta');
+    const streamed = expectOk(await dm.request('narrate_start'));
+    for (let i = 0; i < STREAMED.length; ) {
+      const n = 2 + ((i * 7) % 5); // 2–6 characters, like LLM tokens
+      dm.send('narrate_delta', { text: STREAMED.slice(i, i + n) });
+      i += n;
+      await sleep(15);
+    }
+    dm.send('narrate_end');
+    await dm.waitForEnd(streamed);
+
+    step('DM pauses and resumes');
+    const paused = expectOk(await dm.request('narrate', { text: 'The ghouls circle the party, hungry eyes glinting, waiting for the first to falter. Ana raises her shield.' }));
+    await speaking(paused);
+    await sleep(800);
+    dm.send('pause');
+    await dm.waitForState((s) => s.status === 'paused');
+    await sleep(600);
+    dm.send('resume');
+    await dm.waitForEnd(paused);
+
+    step('DM cancels');
+    const cancelled = expectOk(await dm.request('narrate', { text: LONG_NARRATION }));
+    await speaking(cancelled);
+    await sleep(1000);
+    dm.send('cancel');
+    await dm.waitForEnd(cancelled);
+    await sleep(200); // a little trailing silence in the recording
+
+    for (const c of [bruno, ana, dm]) await c.leave();
+  } finally {
+    await app.close();
+  }
+  const report = app.service.report();
+  for (const room of report.rooms) if (room.wav) room.wav = basename(room.wav);
+  writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  printSummary(report.rooms.flatMap((r) => r.narrations));
+  step(`wrote ${join(out, 'report.json')} and ${join(out, `room-${roomId}.wav`)}`);
+}
+
+function printSummary(narrations: NarrationReport[]): void {
+  const rows = narrations.map((n) => ({
+    trigger: n.trigger,
+    chunks: n.chunks,
+    ttfaMs: n.ttfaMs,
+    audioMs: n.audioMs,
+    rtf: n.rtf,
+    underruns: n.underruns,
+    cancelled: n.cancelled,
+    cancelLatencyMs: n.cancelLatencyMs,
+    paused: n.paused,
+  }));
+  console.table(rows);
+}

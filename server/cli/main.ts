@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/config-error.ts';
+import { runServe } from './serve-command.ts';
+import { runSay } from './say-command.ts';
+import { runChunk } from './chunk-command.ts';
+import { runDemo } from './demo-command.ts';
+import { runDevices } from './devices-command.ts';
+
+/**
+ * `vrpg-narrator`: the game server and its tools. Every command reads the same
+ * config (file + `VRPG_*` env); a ConfigError prints the key at fault and exits 2.
+ */
+const program = new Command()
+  .name('vrpg-narrator')
+  .description('Real-time narration for multiplayer tabletop sessions')
+  .showHelpAfterError();
+
+const configOption = () => new Option('-c, --config <file>', 'JSON config file (every key overridable by VRPG_* env variables)');
+const logOption = () => new Option('--log-level <level>', 'pino log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+program
+  .command('serve')
+  .description('start the game server (Colyseus) with the table room; same as npm start')
+  .addOption(configOption())
+  .addOption(new Option('-p, --port <port>', 'TCP port (default 2567, or PORT)').argParser(parsePort))
+  .addOption(logOption())
+  .action((opts) => runServe(opts));
+
+program
+  .command('demo')
+  .description('boot the server in-process, play a scripted table session over real WebSockets, write report.json and the room WAV')
+  .requiredOption('-o, --out <dir>', 'output folder for report.json and room-<roomId>.wav')
+  .addOption(configOption())
+  .addOption(logOption())
+  .action((opts) => runDemo(opts));
+
+program
+  .command('say')
+  .description('narrate one text through the full pipeline to a WAV file and/or an audio device')
+  .argument('<text>', 'text to narrate')
+  .option('-o, --out <file.wav>', 'write the audio the sinks received to this WAV file')
+  .option('-d, --device <name>', 'play on this output device (name, part of a name, or index; see `devices`)')
+  .option('-l, --lang <code>', 'language, e.g. en or pt')
+  .addOption(configOption())
+  .addOption(logOption())
+  .action((text, opts) => runSay(text, opts));
+
+program
+  .command('chunk')
+  .description('split text from stdin into narration chunks; one JSON object per line')
+  .option('-l, --lang <code>', 'language, e.g. en or pt')
+  .option('-e, --engine <name>', 'engine whose character limit and speaking rate apply (default: the configured engine)')
+  .addOption(configOption())
+  .action((opts) => runChunk(opts));
+
+program
+  .command('devices')
+  .description('list audio output devices PortAudio sees (for --device and plugins.audio-native.device)')
+  .option('--json', 'print JSON')
+  .addOption(configOption())
+  .action((opts) => runDevices(opts));
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port', `"${value}" is not a port number (0–65535)`);
+  return port;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`vrpg-narrator: config error: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`vrpg-narrator: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { buildContainer } from '../host/plugin-host.ts';
+import { startEngine } from '../app.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { ThreadedPlayout } from '../playout/threaded-playout.ts';
+import { NarrationService } from '../narration/narration-service.ts';
+import { NarrationMetrics } from '../observability/metrics.ts';
+import { nowMs } from '../threads/spawn-worker.ts';
+import { configFor, type CommonOptions } from './common.ts';
+
+/**
+ * `say "TEXT"`: one narration through the full pipeline (chunker → engine → FIFO →
+ * frame clock → sinks) without a game server. `--out` records to a WAV file,
+ * `--device` plays on a device; neither = the configured sinks. Prints the
+ * narration's report line as JSON.
+ */
+export async function runSay(text: string, opts: CommonOptions & { out?: string; device?: string; lang?: string }): Promise<void> {
+  const sinks: string[] = [];
+  if (opts.out) sinks.push('wav');
+  if (opts.device !== undefined) sinks.push('native');
+  const overrides: Record<string, unknown> = {};
+  if (sinks.length > 0) overrides.sinks = sinks;
+  if (opts.lang) overrides.language = opts.lang;
+  if (opts.device !== undefined) {
+    const asIndex = /^\d+$/.test(opts.device) ? Number(opts.device) : opts.device;
+    overrides['plugins.audio-native.device'] = asIndex;
+  }
+  const { config, log } = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' }, overrides);
+  if (opts.device !== undefined && !config.plugins['audio-native']) {
+    throw new ConfigError('--device', 'needs the audio-native plugin mounted (plugins.audio-native)');
+  }
+  const container = await buildContainer(config, { log });
+  const engine = await startEngine(container, config);
+  const playout = await ThreadedPlayout.start({ config, log });
+  const service = new NarrationService(config, engine, playout, new NarrationMetrics(), log);
+  try {
+    const narrator = await service.openRoom('say', {}, { wavPath: opts.out ? resolve(opts.out) : undefined });
+    const narration = narrator.narrate(text, { trigger: 'cli:say', priority: 'queue', receivedAtMs: nowMs() });
+    const report = await narration.done;
+    await service.closeRoom('say');
+    process.stdout.write(JSON.stringify(report) + '\n');
+    if (opts.out) process.stderr.write(`wrote ${resolve(opts.out)}\n`);
+  } finally {
+    await service.close();
+    await playout.close();
+    await engine.close();
+  }
+}

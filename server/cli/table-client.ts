@@ -1,0 +1,101 @@
+import { Client, type Room } from '@colyseus/sdk';
+import type { NarrationReport } from '../narration/narration.ts';
+
+/** A reply to a request: accepted with the narration it started, or refused. */
+export type TableReply =
+  | { ok: true; type: string; narrationId: string }
+  | { ok: false; type: string; message: string };
+
+/**
+ * A seat at a `table` room through the official `@colyseus/sdk` client, for the demo
+ * and the tests: sends messages, matches each `accepted`/`error` reply to its request
+ * (replies to one client come in send order), and collects narration reports.
+ */
+export class TableClient {
+  readonly reports = new Map<string, NarrationReport>();
+  readonly errors: Array<{ type: string; message: string }> = [];
+  private readonly waiting: Array<(r: TableReply) => void> = [];
+  private readonly endWaiters = new Map<string, Array<(r: NarrationReport) => void>>();
+
+  private constructor(readonly room: Room) {
+    room.onMessage('accepted', (m: { type: string; narrationId: string }) => this.waiting.shift()?.({ ok: true, ...m }));
+    room.onMessage('error', (m: { type: string; message: string }) => {
+      this.errors.push(m);
+      this.waiting.shift()?.({ ok: false, ...m });
+    });
+    room.onMessage('narration-end', (r: NarrationReport) => {
+      this.reports.set(r.id, r);
+      for (const resolve of this.endWaiters.get(r.id) ?? []) resolve(r);
+      this.endWaiters.delete(r.id);
+    });
+    room.onMessage('narration-start', () => undefined);
+  }
+
+  /** Creates a new table room and sits at it. */
+  static async create(endpoint: string, options: { name: string; dmSecret?: string }): Promise<TableClient> {
+    return new TableClient(await new Client(endpoint).create('table', options));
+  }
+
+  /** Joins an existing table room. */
+  static async join(endpoint: string, roomId: string, options: { name: string; dmSecret?: string }): Promise<TableClient> {
+    return new TableClient(await new Client(endpoint).joinById(roomId, options));
+  }
+
+  get sessionId(): string {
+    return this.room.sessionId;
+  }
+
+  /** Sends a message that the room answers with `accepted` or `error`. */
+  request(type: string, payload?: unknown, timeoutMs = 10_000): Promise<TableReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to "${type}" within ${timeoutMs} ms`)), timeoutMs);
+      this.waiting.push((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.room.send(type, payload);
+    });
+  }
+
+  /** Sends a message that gets no reply unless refused (deltas, cancel, pause, resume). */
+  send(type: string, payload?: unknown): void {
+    this.room.send(type, payload);
+  }
+
+  /** Resolves with the narration's report when the room broadcasts its end. */
+  waitForEnd(narrationId: string, timeoutMs = 30_000): Promise<NarrationReport> {
+    const known = this.reports.get(narrationId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`narration ${narrationId} did not end within ${timeoutMs} ms`)), timeoutMs);
+      const list = this.endWaiters.get(narrationId) ?? [];
+      list.push((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.endWaiters.set(narrationId, list);
+    });
+  }
+
+  /** Resolves when the room state satisfies `predicate`. */
+  waitForState(predicate: (state: any) => boolean, timeoutMs = 10_000): Promise<void> {
+    if (predicate(this.room.state)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (state: any) => {
+        if (!predicate(state)) return;
+        clearTimeout(timer);
+        this.room.onStateChange.remove(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.room.onStateChange.remove(check);
+        reject(new Error(`room state did not reach the expected value within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.room.onStateChange(check);
+    });
+  }
+
+  async leave(): Promise<void> {
+    await this.room.leave(true).catch(() => undefined);
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * How a game event becomes narration: a template filled from the event's fields
+ * and the room state, and what it does to narration already playing.
+ * `{name}` placeholders take the event field `name`; `{players}` lists the
+ * players at the table. `interrupt` cancels what is playing and queued
+ * (e.g. combat starts); `queue` plays after it.
+ */
+export const NarrationRuleSchema = z
+  .object({
+    template: z.string().min(1),
+    priority: z.enum(['interrupt', 'queue']).default('queue'),
+    /** Players (not only the DM) may send this event. */
+    players: z.boolean().default(false),
+  })
+  .strict();
+export type NarrationRule = z.infer<typeof NarrationRuleSchema>;
+
+/** The default rules table; a config file's `rules` replaces it whole. */
+export const defaultRules: Record<string, z.input<typeof NarrationRuleSchema>> = {
+  player_joined: { template: '{name} joins the table.', priority: 'queue', players: true },
+  enter_location: { template: 'You enter {location}. {description?}', priority: 'queue', players: false },
+  dice_roll: { template: '{name} rolls {dice} and gets {result}.', priority: 'queue', players: true },
+  combat_start: { template: 'Combat begins! {enemies} attack. Roll for initiative.', priority: 'interrupt', players: false },
+  npc_says: { template: '{npc} says: {line}', priority: 'queue', players: false },
+};
+
+const PlayoutSchema = z
+  .object({
+    /** Pre-buffer before playback starts until an RTF is measured, ms (the seed's tiers: 750–2500 ms for XTTS). */
+    prebufferMs: z.number().int().min(0).max(3000).default(250),
+    /** FIFO size above which synthesis waits (back-pressure), ms. */
+    maxBufferedMs: z.number().int().min(500).max(120_000).default(15_000),
+  })
+  .strict();
+
+const LimitsSchema = z
+  .object({
+    /** Longest narration text a message may carry, characters. */
+    maxTextChars: z.number().int().min(1).max(1_000_000).default(20_000),
+    /** Largest WebSocket message the server accepts, bytes; bigger ones close the socket. */
+    maxPayloadBytes: z.number().int().min(4096).default(2 * 1024 * 1024),
+    /** Narrations a room may have waiting behind the one playing. */
+    maxQueuedNarrations: z.number().int().min(1).max(1000).default(32),
+  })
+  .strict();
+
+/**
+ * The application config: the JSON config file, validated, defaults filled.
+ * Every key can be overridden by a `VRPG_*` environment variable (server/config/env.ts).
+ */
+export const AppConfigSchema = z
+  .object({
+    /** TCP port of the game server (HTTP + WebSocket). */
+    port: z.number().int().min(0).max(65535).default(2567),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Plugins to mount: folder name under plugins/ → its options (validated by the plugin). */
+    plugins: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .default({ 'tts-espeak': {}, 'audio-native': {} }),
+    /** Extra folders searched for plugins before plugins/ (tests mount fixtures this way). */
+    pluginDirs: z.array(z.string()).default([]),
+    /** TTS engine by name; a mounted plugin must provide it. */
+    engine: z.string().min(1).default('espeak'),
+    /** Narration language, ISO 639-1. */
+    language: z.string().min(2).max(8).default('en'),
+    /** Engine voice; unset = the engine's default for the language. */
+    voice: z.string().min(1).optional(),
+    /** Sinks every room plays to, by name; `wav` is built in, others come from plugins. */
+    sinks: z.array(z.string().min(1)).default(['native', 'wav']),
+    /** Folder of the per-room WAV recordings (`room-<roomId>.wav`). */
+    recordingsDir: z.string().min(1).default('recordings'),
+    /** Whoever joins with this secret is DM; unset = the first to join is DM. */
+    dmSecret: z.string().min(1).optional(),
+    playout: PlayoutSchema.default(PlayoutSchema.parse({})),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    rules: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'event type: lowercase letters, digits, _'), NarrationRuleSchema)
+      .default(() => z.record(z.string(), NarrationRuleSchema).parse(defaultRules)),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type AppConfig = z.infer<typeof AppConfigSchema>;
+export type AppConfigInput = z.input<typeof AppConfigSchema>;

@@ -1,0 +1,67 @@
+import type { NarrationRule } from '../config/schema.ts';
+
+/** A game event as a client sends it: `{ type, ...fields }`. */
+export interface GameEvent {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** What a rule made of an event: the text to narrate and how it enters the room's queue. */
+export interface RenderedEvent {
+  readonly text: string;
+  readonly priority: NarrationRule['priority'];
+}
+
+/** An event the rules refuse; `message` is shown to the client that sent it. */
+export class EventRejected extends Error {
+  override readonly name = 'EventRejected';
+}
+
+const PLACEHOLDER = /\{([a-zA-Z_][a-zA-Z0-9_]*)(\?)?\}/g;
+/** Longest value a placeholder may take, characters; the text limit applies to the whole narration too. */
+const MAX_FIELD_CHARS = 500;
+
+/**
+ * Maps game events to narration text with the config's rules table.
+ * `{field}` placeholders take the event's fields (`{field?}` may be absent) (strings, finite numbers, booleans);
+ * `context` supplies room-derived fields (e.g. `players`) that events cannot override.
+ * A placeholder with no value is an error, not an empty string: half a sentence
+ * narrated to a table is worse than an error the sender can fix.
+ */
+export class NarrationRules {
+  constructor(private readonly rules: Readonly<Record<string, NarrationRule>>) {}
+
+  /** Event types the rules know, sorted. */
+  eventTypes(): string[] {
+    return Object.keys(this.rules).sort();
+  }
+
+  /**
+   * @param role who sent the event; players may only send events whose rule has `players: true`
+   * @throws EventRejected for an unknown type, a forbidden sender, a missing or bad field
+   */
+  render(event: GameEvent, role: 'dm' | 'player', context: Record<string, string> = {}): RenderedEvent {
+    const rule = Object.hasOwn(this.rules, event.type) ? this.rules[event.type] : undefined;
+    if (!rule) throw new EventRejected(`unknown event type "${event.type}"; allowed: ${this.eventTypes().join(', ')}`);
+    if (role === 'player' && !rule.players) {
+      throw new EventRejected(`players may not send "${event.type}"; allowed for players: ${this.playerEventTypes().join(', ') || '(none)'}`);
+    }
+    const text = rule.template.replace(PLACEHOLDER, (_, name: string, optional?: string) => {
+      const value = Object.hasOwn(context, name) ? context[name] : event[name];
+      if ((value === undefined || value === null || value === '') && optional) return '';
+      if (value === undefined || value === null || value === '') {
+        throw new EventRejected(`event "${event.type}" needs field "${name}"`);
+      }
+      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+      if (typeof value === 'boolean') return value ? 'yes' : 'no';
+      if (typeof value !== 'string') throw new EventRejected(`event "${event.type}" field "${name}" must be a string or number`);
+      if (value.length > MAX_FIELD_CHARS) throw new EventRejected(`event "${event.type}" field "${name}" is longer than ${MAX_FIELD_CHARS} characters`);
+      return value;
+    });
+    return { text: text.replace(/\s+/g, ' ').trim(), priority: rule.priority };
+  }
+
+  private playerEventTypes(): string[] {
+    return this.eventTypes().filter((t) => this.rules[t].players);
+  }
+}

@@ -1,0 +1,103 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Container } from 'inversify';
+import type { Logger } from 'pino';
+import { TOKENS, pluginOptionsToken } from '../tokens.ts';
+import type { AppConfig } from '../config/schema.ts';
+import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
+import type { PluginDescriptor } from './plugin.ts';
+import { WavRecorderSinkFactory } from '../sinks/wav-recorder-sink.ts';
+
+/** The repository's plugins/ folder. */
+export const PLUGINS_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
+
+/** Sinks the core provides without a plugin. */
+export const CORE_SINKS = ['wav'] as const;
+
+/** Plugin folder names found in a directory (folders holding an index.ts). */
+export function availablePlugins(dirs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && existsSync(join(dir, entry.name, 'index.ts'))) names.add(entry.name);
+    }
+  }
+  return [...names].sort();
+}
+
+function searchDirs(config: AppConfig): string[] {
+  return [...config.pluginDirs.map((d) => resolve(d)), PLUGINS_DIR];
+}
+
+/** A mounted plugin: its descriptor and validated options. */
+export interface MountedPlugin {
+  readonly descriptor: PluginDescriptor;
+  readonly options: unknown;
+}
+
+/**
+ * Loads and validates the plugins the config lists, and checks that the
+ * configured engine and sinks are provided by them.
+ * @throws ConfigError naming the key at fault and the allowed values: unknown plugin,
+ *   bad plugin option, missing required plugin, engine or sink nobody provides
+ */
+export async function mountPlugins(config: AppConfig): Promise<MountedPlugin[]> {
+  const dirs = searchDirs(config);
+  const known = availablePlugins(dirs);
+  const mounted: MountedPlugin[] = [];
+  for (const [name, rawOptions] of Object.entries(config.plugins)) {
+    const dir = dirs.find((d) => existsSync(join(d, name, 'index.ts')));
+    if (!dir) throw new ConfigError(`plugins.${name}`, `unknown plugin; available: ${known.join(', ') || '(none)'}`);
+    let mod: { plugin?: PluginDescriptor; default?: PluginDescriptor };
+    try {
+      mod = await import(pathToFileURL(join(dir, name, 'index.ts')).href);
+    } catch (err) {
+      throw new ConfigError(`plugins.${name}`, `plugin failed to load: ${(err as Error).message}`, { cause: err });
+    }
+    const descriptor = mod.plugin ?? mod.default;
+    if (!descriptor || descriptor.name !== name) {
+      throw new ConfigError(`plugins.${name}`, `plugins/${name}/index.ts must export a descriptor named "${name}" as \`plugin\``);
+    }
+    const parsed = descriptor.optionsSchema.safeParse(rawOptions);
+    if (!parsed.success) throw configErrorFromZod(parsed.error, `plugins.${name}`);
+    mounted.push({ descriptor, options: parsed.data });
+  }
+  const names = mounted.map((m) => m.descriptor.name);
+  for (const { descriptor } of mounted) {
+    for (const dep of descriptor.requires ?? []) {
+      if (!names.includes(dep)) {
+        throw new ConfigError(`plugins.${descriptor.name}`, `requires plugin "${dep}", which is not mounted; add "${dep}": {} to plugins`);
+      }
+    }
+  }
+  const engines = mounted.flatMap((m) => m.descriptor.provides.engines ?? []);
+  if (!engines.includes(config.engine)) {
+    throw new ConfigError('engine', `"${config.engine}" is not provided by any mounted plugin; allowed: ${engines.join(', ') || '(none: mount an engine plugin such as tts-espeak)'}`);
+  }
+  const sinks = [...CORE_SINKS, ...mounted.flatMap((m) => m.descriptor.provides.sinks ?? [])];
+  for (const [i, sink] of config.sinks.entries()) {
+    if (!sinks.includes(sink)) throw new ConfigError(`sinks.${i}`, `"${sink}" is not provided by the core or any mounted plugin; allowed: ${sinks.join(', ')}`);
+  }
+  return mounted;
+}
+
+/**
+ * Builds the inversify container of one thread: config, logger, the core `wav` sink,
+ * and every mounted plugin's module with its options bound under `pluginOptionsToken(name)`.
+ * Each thread that needs services (main, playout) builds its own from the same config.
+ * @throws ConfigError as {@link mountPlugins}
+ */
+export async function buildContainer(config: AppConfig, opts: { log: Logger }): Promise<Container> {
+  const mounted = await mountPlugins(config);
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(TOKENS.Config).toConstantValue(config);
+  container.bind(TOKENS.Logger).toConstantValue(opts.log);
+  container.bind(TOKENS.AudioSinkFactory).to(WavRecorderSinkFactory);
+  for (const { descriptor, options } of mounted) {
+    container.bind(pluginOptionsToken(descriptor.name)).toConstantValue(options);
+    await container.loadAsync(descriptor.module);
+  }
+  return container;
+}

@@ -1,0 +1,99 @@
+import type { TextChunk } from '../text/semantic-chunker.ts';
+import type { PlayoutNarrationStats } from '../playout/playout.ts';
+import { ChunkQueue } from './chunk-queue.ts';
+
+/** What started a narration: `event:<type>`, `dm:text` or `dm:stream`. */
+export type NarrationTrigger = string;
+
+/**
+ * One narration's figures as `report.json` lists them (field names are read by tools).
+ * Times in ms; TTFA from the server receiving the event/request to its first frame
+ * handed to sinks; cancel latency from the cancel request to its last frame handed to sinks.
+ */
+export interface NarrationReport {
+  id: string;
+  trigger: NarrationTrigger;
+  /** Source text (captions show it). */
+  text: string;
+  /** Chunks the text was split into. */
+  chunks: number;
+  ttfaMs: number | null;
+  /** Audio handed to sinks, ms. */
+  audioMs: number;
+  /** Time the engine spent synthesizing this narration's chunks, ms (first call to last block, per chunk, summed). */
+  synthesisMs: number;
+  /** synthesisMs / audio synthesized, or null when no audio was synthesized. */
+  rtf: number | null;
+  underruns: number;
+  gapMs: number;
+  cancelled: boolean;
+  cancelLatencyMs: number | null;
+  paused: boolean;
+}
+
+/** A narration in flight on the main thread: its text, chunks, synthesis state and cancel handle. */
+export class Narration {
+  readonly abort = new AbortController();
+  readonly chunks: TextChunk[] = [];
+  readonly pending = new ChunkQueue<TextChunk>();
+  text = '';
+  synthesisMs = 0;
+  synthesizedSamples = 0;
+  firstFrameAtMs: number | null = null;
+  /** Set when the playout reported the narration's last frame. */
+  stats: PlayoutNarrationStats | null = null;
+  /** Resolves when the playout reported the narration's end (played out or cancelled). */
+  readonly done: Promise<NarrationReport>;
+  private resolveDone!: (r: NarrationReport) => void;
+
+  constructor(
+    readonly id: string,
+    readonly trigger: NarrationTrigger,
+    readonly receivedAtMs: number,
+    readonly sampleRate: number,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Adds chunks the text stage emitted; they become synthesis work. */
+  addChunks(chunks: readonly TextChunk[]): void {
+    for (const c of chunks) {
+      this.chunks.push(c);
+      this.pending.push(c);
+    }
+  }
+
+  /** The report line of this narration. */
+  report(): NarrationReport {
+    const s = this.stats;
+    const synthesizedSeconds = this.synthesizedSamples / this.sampleRate;
+    const firstFrame = s?.firstFrameAtMs ?? this.firstFrameAtMs;
+    return {
+      id: this.id,
+      trigger: this.trigger,
+      text: this.text,
+      chunks: this.chunks.length,
+      ttfaMs: firstFrame === null ? null : round(firstFrame - this.receivedAtMs),
+      audioMs: round(s?.audioMs ?? 0),
+      synthesisMs: round(this.synthesisMs),
+      rtf: synthesizedSeconds > 0 ? Math.round((this.synthesisMs / 1000 / synthesizedSeconds) * 1e4) / 1e4 : null,
+      underruns: s?.underruns ?? 0,
+      gapMs: round(s?.gapMs ?? 0),
+      cancelled: s?.cancelled ?? this.abort.signal.aborted,
+      cancelLatencyMs: s?.cancelLatencyMs === null || s?.cancelLatencyMs === undefined ? null : round(s.cancelLatencyMs),
+      paused: s?.paused ?? false,
+    };
+  }
+
+  /** Called once when the playout reports the narration's end. */
+  finish(stats: PlayoutNarrationStats): NarrationReport {
+    this.stats = stats;
+    const report = this.report();
+    this.resolveDone(report);
+    return report;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

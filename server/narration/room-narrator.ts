@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
+import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
+import type { Playout, PlayoutEvent } from '../playout/playout.ts';
+import type { NarrationMetrics } from '../observability/metrics.ts';
+import { nowMs } from '../threads/spawn-worker.ts';
+import { Narration, type NarrationReport, type NarrationTrigger } from './narration.ts';
+
+/** What the room asks for. */
+export interface NarrationRequest {
+  readonly trigger: NarrationTrigger;
+  /** `interrupt` cancels everything playing and queued first; `queue` plays after it. */
+  readonly priority: 'interrupt' | 'queue';
+  /** When the server received the event or request, epoch ms (TTFA starts here). */
+  readonly receivedAtMs: number;
+}
+
+/** A streamed narration the DM feeds delta by delta, as an LLM produces it. */
+export interface NarrationStream {
+  readonly id: string;
+  /** Appends text; chunks are synthesized as soon as the chunker finds them safe. */
+  push(delta: string): void;
+  /** No more text: the rest becomes the last chunk. */
+  end(): void;
+}
+
+/** Callbacks the room wires to its state and clients. */
+export interface RoomNarratorListener {
+  onCaption?(narrationId: string, chunkIndex: number, text: string): void;
+  onStatus?(status: Extract<PlayoutEvent, { type: 'status' }>['status']): void;
+  onNarrationStart?(narrationId: string, trigger: string): void;
+  onNarrationEnd?(report: NarrationReport): void;
+}
+
+/** Dependencies of a {@link RoomNarrator}. */
+export interface RoomNarratorDeps {
+  readonly roomId: string;
+  readonly engine: TtsEngine;
+  readonly playout: Playout;
+  readonly language: string;
+  readonly voice?: string;
+  readonly maxQueued: number;
+  readonly metrics: NarrationMetrics;
+  readonly log: Logger;
+  readonly listener: RoomNarratorListener;
+}
+
+/**
+ * One room's narration: text → chunks → synthesis → the playout's FIFO, one
+ * narration after another, each cancellable on its own `AbortSignal`.
+ *
+ * Synthesis of narration N+1 starts as soon as N's synthesis ends (not its
+ * playback), so queued narrations follow without a gap; the playout plays them in
+ * the order they were accepted. Back-pressure: synthesis waits while the room's
+ * FIFO holds more than `playout.maxBufferedMs`.
+ */
+export class RoomNarrator {
+  private readonly queue: Narration[] = [];
+  private readonly live = new Map<string, Narration>();
+  private readonly chunkerOptions: Partial<SemanticChunkerOptions>;
+  private pumping = false;
+  private closed = false;
+
+  constructor(private readonly deps: RoomNarratorDeps) {
+    this.chunkerOptions = {
+      language: deps.language,
+      maxChars: deps.engine.maxChars(deps.language),
+      charsPerSecond: deps.engine.charsPerSecond(deps.language),
+    };
+  }
+
+  /** Narrations accepted and not yet played out. */
+  get pendingCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Narrates a whole text.
+   * @throws RangeError when the room already has `maxQueued` narrations waiting
+   */
+  narrate(text: string, request: NarrationRequest): Narration {
+    const narration = this.accept(request);
+    narration.text = text;
+    narration.addChunks(new SemanticChunker(this.chunkerOptions).chunk(text));
+    narration.pending.end();
+    return narration;
+  }
+
+  /** Starts a streamed narration; chunks flow to synthesis as they become safe. */
+  stream(request: NarrationRequest): NarrationStream & { narration: Narration } {
+    const narration = this.accept(request);
+    const chunker = new StreamingChunker(this.chunkerOptions);
+    return {
+      id: narration.id,
+      narration,
+      push: (delta: string) => {
+        if (narration.pending.isEnded || narration.abort.signal.aborted) return;
+        narration.text += delta;
+        narration.addChunks(chunker.push(delta));
+      },
+      end: () => {
+        if (narration.pending.isEnded) return;
+        if (!narration.abort.signal.aborted) narration.addChunks(chunker.end());
+        narration.pending.end();
+      },
+    };
+  }
+
+  /**
+   * Cancels narrations: aborts their queued and in-flight synthesis and tells the
+   * playout to drop their audio and fade out. Only this room is affected.
+   * @param ids narrations to cancel; omitted = all of the room's
+   * @param requestedAtMs when the server received the cancel (cancel latency starts here)
+   */
+  cancel(requestedAtMs: number, ids?: readonly string[]): string[] {
+    const targets = ids ? ids.map((id) => this.live.get(id)).filter((n): n is Narration => !!n) : [...this.live.values()];
+    if (targets.length === 0) return [];
+    // Playout first: the fade-out must not wait behind synthesis teardown.
+    this.deps.playout.cancel(this.deps.roomId, ids ? targets.map((n) => n.id) : null, requestedAtMs);
+    for (const n of targets) {
+      n.abort.abort();
+      n.pending.end();
+      const i = this.queue.indexOf(n);
+      if (i >= 0) this.queue.splice(i, 1);
+    }
+    return targets.map((n) => n.id);
+  }
+
+  pause(): void {
+    this.deps.playout.pause(this.deps.roomId);
+  }
+
+  resume(): void {
+    this.deps.playout.resume(this.deps.roomId);
+  }
+
+  /** Routes a playout event of this room. */
+  handlePlayoutEvent(event: PlayoutEvent): void {
+    const { listener, metrics } = this.deps;
+    switch (event.type) {
+      case 'status':
+        listener.onStatus?.(event.status);
+        break;
+      case 'chunk-start': {
+        const n = this.live.get(event.narrationId);
+        if (!n) break;
+        if (event.chunkIndex === 0 || n.firstFrameAtMs === null) {
+          if (n.firstFrameAtMs === null) {
+            n.firstFrameAtMs = event.atMs;
+            metrics.ttfaMs.observe(event.atMs - n.receivedAtMs);
+          }
+        }
+        const chunk = n.chunks[event.chunkIndex];
+        if (chunk) listener.onCaption?.(n.id, event.chunkIndex, chunk.text);
+        break;
+      }
+      case 'underrun':
+        metrics.underruns.inc();
+        this.deps.log.warn({ roomId: this.deps.roomId, narrationId: event.narrationId }, 'underrun');
+        break;
+      case 'narration-end': {
+        const n = this.live.get(event.narrationId);
+        if (!n) break;
+        this.live.delete(n.id);
+        const report = n.finish(event.stats);
+        if (report.cancelLatencyMs !== null) metrics.cancelLatencyMs.observe(report.cancelLatencyMs);
+        metrics.narrations.inc({ outcome: report.cancelled ? 'cancelled' : 'played' });
+        listener.onNarrationEnd?.(report);
+        break;
+      }
+      case 'sink-error':
+        this.deps.log.warn({ roomId: this.deps.roomId, sink: event.sink, err: event.message }, 'sink error');
+        break;
+    }
+  }
+
+  /** Cancels everything; the room is going away. */
+  close(): void {
+    this.closed = true;
+    this.cancel(nowMs());
+  }
+
+  private accept(request: NarrationRequest): Narration {
+    if (this.closed) throw new Error('room narrator is closed');
+    if (request.priority === 'interrupt') this.cancel(request.receivedAtMs);
+    if (this.live.size > this.deps.maxQueued) {
+      throw new RangeError(`too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
+    }
+    const narration = new Narration(randomUUID(), request.trigger, request.receivedAtMs, this.deps.engine.sampleRate);
+    this.live.set(narration.id, narration);
+    this.queue.push(narration);
+    this.deps.playout.beginNarration(this.deps.roomId, narration.id);
+    this.deps.listener.onNarrationStart?.(narration.id, request.trigger);
+    void this.pump();
+    return narration;
+  }
+
+  /** The synthesis stage of this room: one narration at a time, chunk by chunk. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const narration = this.queue[0];
+        await this.synthesizeNarration(narration);
+        if (this.queue[0] === narration) this.queue.shift();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async synthesizeNarration(n: Narration): Promise<void> {
+    const { engine, playout, roomId, log, metrics } = this.deps;
+    const signal = n.abort.signal;
+    try {
+      for (;;) {
+        const chunk = await n.pending.next(signal);
+        if (!chunk) break;
+        await playout.waitForSpace(roomId, signal);
+        const started = performance.now();
+        let samples = 0;
+        try {
+          for await (const block of engine.synthesize(
+            { narrationId: n.id, index: chunk.index, text: chunk.spoken, language: this.deps.language },
+            this.deps.voice,
+            signal,
+          )) {
+            if (signal.aborted) break;
+            if (block.length === 0) continue;
+            samples += block.length;
+            playout.push(roomId, n.id, chunk.index, block);
+          }
+        } catch (err) {
+          if (isAbortError(err) || signal.aborted) throw err;
+          // One bad chunk must not end the narration or the room.
+          log.warn({ roomId, narrationId: n.id, chunkIndex: chunk.index, err: (err as Error).message }, 'chunk synthesis failed');
+          continue;
+        }
+        const elapsed = performance.now() - started;
+        n.synthesisMs += elapsed;
+        n.synthesizedSamples += samples;
+        if (samples > 0) {
+          const rtf = elapsed / 1000 / (samples / engine.sampleRate);
+          metrics.rtf.observe(rtf);
+          playout.setRtf(roomId, rtf);
+        }
+      }
+    } catch (err) {
+      if (!isAbortError(err) && !signal.aborted) log.error({ roomId, narrationId: n.id, err }, 'narration synthesis failed');
+    } finally {
+      if (!signal.aborted) playout.endNarration(roomId, n.id);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics, served at `GET /metrics`.
+ * One registry per app instance so tests and the in-process demo can run several.
+ * Buckets in ms follow the product targets (TTFA ≤ 150 ms embedded, 2.5–3.8 s XTTS per
+ * the seed proposal; cancel ≤ 50 ms).
+ */
+export class NarrationMetrics {
+  readonly registry = new Registry();
+  readonly ttfaMs = new Histogram({
+    name: 'vrpg_ttfa_ms',
+    help: 'Time to first audio: event received to first frame handed to sinks, ms',
+    buckets: [25, 50, 75, 100, 150, 250, 500, 1000, 2500, 4000, 8000],
+    registers: [this.registry],
+  });
+  readonly rtf = new Histogram({
+    name: 'vrpg_rtf',
+    help: 'Real-time factor per chunk: synthesis time / audio duration',
+    buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2],
+    registers: [this.registry],
+  });
+  readonly underruns = new Counter({
+    name: 'vrpg_underruns_total',
+    help: 'FIFO ran dry mid-narration while synthesis was not finished',
+    registers: [this.registry],
+  });
+  readonly cancelLatencyMs = new Histogram({
+    name: 'vrpg_cancel_latency_ms',
+    help: 'Cancel request to last frame of the narration handed to sinks, ms',
+    buckets: [1, 2, 5, 10, 20, 30, 50, 100, 250],
+    registers: [this.registry],
+  });
+  readonly fifoDepthMs = new Gauge({
+    name: 'vrpg_fifo_depth_ms',
+    help: 'Audio queued in the room FIFO and not yet played, ms',
+    labelNames: ['room'],
+    registers: [this.registry],
+  });
+  readonly roomsNarrating = new Gauge({
+    name: 'vrpg_rooms_narrating',
+    help: 'Rooms whose narration status is not idle',
+    registers: [this.registry],
+  });
+  readonly narrations = new Counter({
+    name: 'vrpg_narrations_total',
+    help: 'Narrations finished, by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envNameOf, loadConfig } from '../../../server/config/load-config.ts';
+import { ConfigError } from '../../../server/config/config-error.ts';
+
+function configFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vrpg-config-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills defaults when there is no file and no env', () => {
+    const { config } = loadConfig({ env: {} });
+    expect(config.port).to.equal(2567);
+    expect(config.engine).to.equal('espeak');
+    expect(config.sinks).to.deep.equal(['native', 'wav']);
+    expect(config.rules.combat_start.priority).to.equal('interrupt');
+  });
+
+  it('names env variables after the key path', () => {
+    expect(envNameOf(['playout', 'prebufferMs'])).to.equal('VRPG_PLAYOUT__PREBUFFER_MS');
+    expect(envNameOf(['plugins', 'audio-native', 'device'])).to.equal('VRPG_PLUGINS__AUDIO_NATIVE__DEVICE');
+  });
+
+  it('lets VRPG_* variables override file keys, typed by JSON or comma lists', () => {
+    const file = configFile({ port: 3000, sinks: ['native'] });
+    const { config, sources } = loadConfig({
+      file,
+      env: { VRPG_PORT: '4000', VRPG_SINKS: 'wav,native', VRPG_PLAYOUT__PREBUFFER_MS: '400', VRPG_DM_SECRET: 's3cret' },
+    });
+    expect(config.port).to.equal(4000);
+    expect(config.sinks).to.deep.equal(['wav', 'native']);
+    expect(config.playout.prebufferMs).to.equal(400);
+    expect(config.dmSecret).to.equal('s3cret');
+    expect(sources.port).to.equal('VRPG_PORT');
+  });
+
+  it('reaches plugin options the file leaves at their defaults', () => {
+    const { config } = loadConfig({ env: { VRPG_PLUGINS__AUDIO_NATIVE__FRAMES_PER_BUFFER: '256' } });
+    expect(config.plugins['audio-native']).to.deep.equal({ framesPerBuffer: 256 });
+  });
+
+  it('rejects a bad env value naming the key, the variable and what is allowed', () => {
+    const err = configErrorOf(() => loadConfig({ env: { VRPG_PORT: '70000' } }));
+    expect(err.message).to.contain('port').and.to.contain('VRPG_PORT');
+  });
+
+  it('rejects unknown keys in the file', () => {
+    const err = configErrorOf(() => loadConfig({ file: configFile({ prot: 1 }), env: {} }));
+    expect(err.message).to.contain('prot');
+  });
+
+  it('rejects a rule with an unknown priority, naming the rule key', () => {
+    const err = configErrorOf(() => loadConfig({ file: configFile({ rules: { trap: { template: 'A trap!', priority: 'urgent' } } }), env: {} }));
+    expect(err.message).to.contain('rules.trap.priority').and.to.contain('interrupt');
+  });
+
+  it('rejects a file that is not JSON', () => {
+    const err = configErrorOf(() => loadConfig({ file: configFile('{ nope'), env: {} }));
+    expect(err.key).to.equal('--config');
+  });
+
+  it('applies command-line overrides last', () => {
+    const { config } = loadConfig({ env: { VRPG_PORT: '4000' }, overrides: { port: 5000 } });
+    expect(config.port).to.equal(5000);
+  });
+});
