@@ -1,0 +1,191 @@
+/**
+ * Playout thread entry (start it with `spawnWorker`, see ThreadedPlayout): hosts every
+ * room's {@link RoomPlayout} under ONE {@link FrameClock} and hands each frame to the
+ * room's sinks, off the game loop, so a stalled main thread never stalls audio.
+ *
+ * Sinks are built here, from this thread's own plugin-host container
+ * (`buildContainer(config)`), because sinks hold devices and files that must live on
+ * the thread that writes to them.
+ */
+import 'reflect-metadata';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Container } from 'inversify';
+import type { Logger } from 'pino';
+import { TOKENS, pluginOptionsToken } from '../tokens.ts';
+import { buildContainer } from '../host/plugin-host.ts';
+import type { PluginDescriptor } from '../host/plugin.ts';
+import { createLogger } from '../observability/log.ts';
+import type { AudioFrame, AudioSink, AudioSinkFactory } from '../sinks/audio-sink.ts';
+import { WavRecorderSinkFactory } from '../sinks/wav-recorder-sink.ts';
+import { FrameClock } from '../clock/frame-clock.ts';
+import { nowMs } from '../threads/spawn-worker.ts';
+import { RoomPlayout } from './room-playout.ts';
+import type { OpenRoomOptions, PlayoutEvent } from './playout.ts';
+import { sharedViews, type FromWorker, type PlayoutWorkerData, type ToWorker } from './playout-protocol.ts';
+
+interface Room {
+  readonly playout: RoomPlayout;
+  readonly sinks: AudioSink[];
+  readonly slot: number;
+}
+
+const port = parentPort!;
+const data = workerData as PlayoutWorkerData;
+const shared = sharedViews(data.consumedSab, data.ticksSab);
+const log = createLogger(data.config.log.level, 'playout');
+const rooms = new Map<string, Room>();
+let roomFrames = 0;
+let tickMs = 0;
+
+const post = (msg: FromWorker): void => port.postMessage(msg);
+const emit = (event: PlayoutEvent): void => post({ type: 'event', event });
+
+/** Test path: mounts the given plugin modules plus the core `wav` sink, like the host does. */
+async function buildDirectContainer(plugins: NonNullable<PlayoutWorkerData['directPlugins']>, logger: Logger): Promise<Container> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(TOKENS.Config).toConstantValue(data.config);
+  container.bind(TOKENS.Logger).toConstantValue(logger);
+  container.bind(TOKENS.AudioSinkFactory).to(WavRecorderSinkFactory);
+  for (const p of plugins) {
+    const mod = (await import(p.url)) as { plugin?: PluginDescriptor; default?: PluginDescriptor };
+    const d = mod.plugin ?? mod.default;
+    if (!d) throw new Error(`${p.url} exports no PluginDescriptor as \`plugin\` or default`);
+    container.bind(pluginOptionsToken(d.name)).toConstantValue(d.optionsSchema.parse(p.options ?? {}));
+    await container.loadAsync(d.module);
+  }
+  return container;
+}
+
+function publish(room: Room): void {
+  Atomics.store(shared.consumed, room.slot, BigInt(room.playout.consumedSamples));
+  Atomics.add(shared.ticks, room.slot, 1);
+  Atomics.notify(shared.ticks, room.slot);
+}
+
+function writeSinks(room: Room, frame: AudioFrame): void {
+  for (const sink of [...room.sinks]) {
+    try {
+      sink.write(frame);
+    } catch (err) {
+      // A failing sink must not take the room down: report it, close it, go on with the others.
+      const message = err instanceof Error ? err.message : String(err);
+      log.error({ roomId: frame.roomId, sink: sink.name, err }, 'sink write failed; sink closed');
+      emit({ type: 'sink-error', roomId: frame.roomId, sink: sink.name, message });
+      room.sinks.splice(room.sinks.indexOf(sink), 1);
+      sink.close().catch((e: unknown) => log.warn({ sink: sink.name, err: e }, 'closing a failed sink failed'));
+    }
+  }
+}
+
+function onTick(): void {
+  const start = performance.now();
+  for (const room of rooms.values()) {
+    const frame = room.playout.nextFrame(nowMs());
+    if (frame) {
+      writeSinks(room, frame);
+      roomFrames++;
+    }
+    publish(room);
+  }
+  tickMs += performance.now() - start;
+}
+
+async function openRoom(roomId: string, slot: number, options: OpenRoomOptions, factories: AudioSinkFactory[]): Promise<void> {
+  if (rooms.has(roomId)) throw new Error(`room ${roomId} is already open`);
+  const allowed = factories.map((f) => f.name);
+  for (const name of options.sinks) {
+    if (!allowed.includes(name)) throw new Error(`room ${roomId}: unknown sink "${name}"; allowed: ${allowed.join(', ')}`);
+  }
+  const playout = new RoomPlayout({ roomId, sampleRate: options.sampleRate, prebufferMs: options.prebufferMs, maxBufferedMs: options.maxBufferedMs }, emit);
+  const sinks: AudioSink[] = [];
+  const roomLog = log.child({ roomId });
+  try {
+    for (const name of options.sinks) {
+      const factory = factories.find((f) => f.name === name)!;
+      const sink = await factory.create({
+        roomId, sampleRate: playout.sampleRate, frameSamples: playout.frameSamples, wavPath: options.wavPath, log: roomLog.child({ sink: name }),
+      });
+      if (sink) sinks.push(sink);
+    }
+  } catch (err) {
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    throw err;
+  }
+  Atomics.store(shared.consumed, slot, 0n);
+  rooms.set(roomId, { playout, sinks, slot });
+}
+
+async function closeRoom(roomId: string): Promise<void> {
+  const room = rooms.get(roomId);
+  if (!room) return;
+  rooms.delete(roomId);
+  room.playout.dispose(nowMs());
+  publish(room);
+  const results = await Promise.allSettled(room.sinks.map((s) => s.close()));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      emit({ type: 'sink-error', roomId, sink: room.sinks[i]!.name, message });
+    }
+  });
+}
+
+function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock): void {
+  const reply = (id: number, p: Promise<unknown>) =>
+    p.then(
+      (stats) => post({ type: 'reply', id, ok: true, ...(stats ? { stats: stats as never } : {}) }),
+      (err: unknown) => post({ type: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
+  if (msg.type === 'open') return void reply(msg.id, openRoom(msg.roomId, msg.slot, msg.options, factories));
+  if (msg.type === 'close') return void reply(msg.id, closeRoom(msg.roomId));
+  if (msg.type === 'stats') {
+    const stats = { clock: clock.stats(), roomFrames, msPerRoomFrame: roomFrames ? tickMs / roomFrames : 0, rooms: rooms.size };
+    return void reply(msg.id, Promise.resolve(stats));
+  }
+  if (msg.type === 'shutdown') {
+    return void reply(msg.id, (async () => {
+      await Promise.all([...rooms.keys()].map(closeRoom));
+      clock.stop();
+    })());
+  }
+  const room = rooms.get(msg.roomId);
+  if (!room) {
+    log.warn({ roomId: msg.roomId, type: msg.type }, 'playout message for a room that is not open; ignored');
+    return;
+  }
+  const now = nowMs();
+  const p = room.playout;
+  try {
+    switch (msg.type) {
+      case 'begin': p.beginNarration(msg.narrationId, now); break;
+      case 'push': p.push(msg.narrationId, msg.chunkIndex, msg.samples, now); break;
+      case 'end': p.endNarration(msg.narrationId, now); break;
+      case 'pause': p.pause(now); break;
+      case 'resume': p.resume(now); break;
+      case 'rtf': p.setRtf(msg.rtf); break;
+      case 'cancel': {
+        // Interruption skips queues: the fade-out frame goes to the sinks now, not at the next tick.
+        const frame = p.cancel(msg.narrationIds, msg.requestedAtMs, nowMs());
+        if (frame) {
+          writeSinks(room, frame);
+          roomFrames++;
+        }
+        break;
+      }
+    }
+  } catch (err) {
+    log.error({ roomId: msg.roomId, type: msg.type, err }, 'playout message failed');
+  }
+  publish(room);
+}
+
+try {
+  const container = data.directPlugins ? await buildDirectContainer(data.directPlugins, log) : await buildContainer(data.config, { log });
+  const factories = container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory);
+  const clock = new FrameClock({ onTick, onError: (err) => log.error({ err }, 'frame tick failed') });
+  port.on('message', (msg: ToWorker) => handle(msg, factories, clock));
+  clock.start();
+  post({ type: 'ready' });
+} catch (err) {
+  post({ type: 'init-error', error: err instanceof Error ? err.message : String(err) });
+}

@@ -1,0 +1,247 @@
+import type { Worker } from 'node:worker_threads';
+import type { AppConfig } from '../config/schema.ts';
+import { abortError } from '../synthesis/tts-engine.ts';
+import { spawnWorker } from '../threads/spawn-worker.ts';
+import type { OpenRoomOptions, Playout, PlayoutEvent } from './playout.ts';
+import {
+  createShared, sharedViews, type DirectPlugin, type FromWorker, type PlayoutShared, type PlayoutThreadStats,
+  type PlayoutWorkerData, type ReplyMessage, type ToWorker,
+} from './playout-protocol.ts';
+
+/** Options of {@link ThreadedPlayout.start}. */
+export interface ThreadedPlayoutOptions {
+  /** The validated app config (plain JSON): the worker builds its own plugin-host container from it. */
+  readonly config: AppConfig;
+  /** Rooms open at once at most (shared-memory slots); default 256. */
+  readonly maxRooms?: number;
+  /** Test-only: mount these plugin modules (plus the core `wav` sink) instead of the host's config-driven mounting. */
+  readonly directPlugins?: readonly DirectPlugin[];
+}
+
+interface RoomHandle {
+  readonly slot: number;
+  readonly sampleRate: number;
+  readonly maxBufferedMs: number;
+  /** Samples pushed from this thread. */
+  pushed: number;
+  closed: boolean;
+}
+
+/** `Atomics.waitAsync` (ES2024, in Node ≥ 16); the project's lib is ES2023. */
+interface AtomicsWaitAsync {
+  waitAsync(
+    typedArray: Int32Array, index: number, value: number, timeoutMs?: number,
+  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}
+
+/** How long one `Atomics.waitAsync` of `waitForSpace` sleeps before re-checking, ms. */
+const SPACE_RECHECK_MS = 200;
+
+/**
+ * The main thread's handle on the playout worker (server/playout/playout-worker.ts):
+ * one worker per process runs every room's playout under one frame clock.
+ * Commands are messages (push transfers the samples' buffer); `bufferedMs` reads
+ * shared memory, so it needs no round trip.
+ */
+export class ThreadedPlayout implements Playout {
+  private readonly rooms = new Map<string, RoomHandle>();
+  private readonly freeSlots: number[];
+  private readonly listeners = new Set<(event: PlayoutEvent) => void>();
+  private readonly pending = new Map<number, { resolve(r: ReplyMessage): void; reject(err: Error): void }>();
+  private nextId = 1;
+  private exited: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly shared: PlayoutShared,
+    maxRooms: number,
+  ) {
+    this.freeSlots = Array.from({ length: maxRooms }, (_, i) => maxRooms - 1 - i);
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    worker.on('error', (err) => this.fail(new Error(`playout worker crashed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => this.fail(new Error(`playout worker exited (code ${code})`)));
+  }
+
+  /**
+   * Starts the playout worker and waits until its sinks' container is built and its clock runs.
+   * @throws Error with the worker's message when it cannot start (bad plugin config, …)
+   */
+  static async start(options: ThreadedPlayoutOptions): Promise<ThreadedPlayout> {
+    const maxRooms = options.maxRooms ?? 256;
+    const { consumedSab, ticksSab } = createShared(maxRooms);
+    const data: PlayoutWorkerData = { config: options.config, consumedSab, ticksSab, directPlugins: options.directPlugins };
+    const worker = spawnWorker(new URL('./playout-worker.ts', import.meta.url), data as unknown as Record<string, unknown>);
+    await new Promise<void>((resolve, reject) => {
+      const onMsg = (msg: FromWorker) => {
+        if (msg.type === 'ready') done(null);
+        else if (msg.type === 'init-error') done(new Error(`playout worker failed to start: ${msg.error}`));
+      };
+      const onErr = (err: Error) => done(new Error(`playout worker failed to start: ${err.message}`, { cause: err }));
+      const done = (err: Error | null) => {
+        worker.off('message', onMsg);
+        worker.off('error', onErr);
+        if (err) void worker.terminate().finally(() => reject(err));
+        else resolve();
+      };
+      worker.on('message', onMsg);
+      worker.on('error', onErr);
+    });
+    return new ThreadedPlayout(worker, sharedViews(consumedSab, ticksSab), maxRooms);
+  }
+
+  /** @throws Error when the room is open already, no slot is free, or the worker rejects it (unknown sink, bad rate, no wavPath) */
+  async openRoom(roomId: string, options: OpenRoomOptions): Promise<void> {
+    if (this.rooms.has(roomId)) throw new Error(`room ${roomId} is already open`);
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) throw new Error(`cannot open room ${roomId}: all ${this.shared.ticks.length} playout slots are in use`);
+    const handle: RoomHandle = { slot, sampleRate: options.sampleRate, maxBufferedMs: options.maxBufferedMs, pushed: 0, closed: false };
+    this.rooms.set(roomId, handle);
+    try {
+      await this.request({ type: 'open', id: 0, roomId, slot, options: { ...options, sinks: [...options.sinks] } });
+    } catch (err) {
+      this.rooms.delete(roomId);
+      this.freeSlots.push(slot);
+      throw err;
+    }
+  }
+
+  async closeRoom(roomId: string): Promise<void> {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.closed = true;
+    try {
+      await this.request({ type: 'close', id: 0, roomId });
+    } finally {
+      this.rooms.delete(roomId);
+      this.freeSlots.push(room.slot);
+    }
+  }
+
+  beginNarration(roomId: string, narrationId: string): void {
+    this.send(roomId, { type: 'begin', roomId, narrationId });
+  }
+
+  push(roomId: string, narrationId: string, chunkIndex: number, samples: Float32Array): void {
+    const room = this.room(roomId);
+    room.pushed += samples.length;
+    const transfer = samples.buffer instanceof ArrayBuffer ? [samples.buffer] : [];
+    this.worker.postMessage({ type: 'push', roomId, narrationId, chunkIndex, samples } satisfies ToWorker, transfer);
+  }
+
+  endNarration(roomId: string, narrationId: string): void {
+    this.send(roomId, { type: 'end', roomId, narrationId });
+  }
+
+  cancel(roomId: string, narrationIds: readonly string[] | null, requestedAtMs: number): void {
+    this.send(roomId, { type: 'cancel', roomId, narrationIds: narrationIds ? [...narrationIds] : null, requestedAtMs });
+  }
+
+  pause(roomId: string): void {
+    this.send(roomId, { type: 'pause', roomId });
+  }
+
+  resume(roomId: string): void {
+    this.send(roomId, { type: 'resume', roomId });
+  }
+
+  setRtf(roomId: string, rtf: number): void {
+    if (!(rtf >= 0) || !Number.isFinite(rtf)) throw new RangeError(`RTF must be a finite number ≥ 0, got ${rtf}`);
+    this.send(roomId, { type: 'rtf', roomId, rtf });
+  }
+
+  /** Pushed here minus consumed on the worker (shared memory), ms; 0 for a room that is not open. */
+  bufferedMs(roomId: string): number {
+    const room = this.rooms.get(roomId);
+    if (!room) return 0;
+    const consumed = Number(Atomics.load(this.shared.consumed, room.slot));
+    return (Math.max(0, room.pushed - consumed) * 1000) / room.sampleRate;
+  }
+
+  /** @throws AbortError when `signal` aborts; Error when the room is closed meanwhile */
+  async waitForSpace(roomId: string, signal: AbortSignal): Promise<void> {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => resolve();
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      for (;;) {
+        if (signal.aborted) throw abortError(signal);
+        const room = this.rooms.get(roomId);
+        if (!room || room.closed) throw new Error(`waitForSpace: room ${roomId} is not open`);
+        if (this.bufferedMs(roomId) < room.maxBufferedMs) return;
+        const seen = Atomics.load(this.shared.ticks, room.slot);
+        const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.shared.ticks, room.slot, seen, SPACE_RECHECK_MS);
+        if (waited.async) await Promise.race([waited.value, aborted]);
+      }
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  onEvent(listener: (event: PlayoutEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The worker's clock jitter and per-room-frame cost (for the benchmark). */
+  async stats(): Promise<PlayoutThreadStats> {
+    const reply = await this.request({ type: 'stats', id: 0 });
+    return reply.stats!;
+  }
+
+  /** Closes every room (WAV files finalized), stops the clock and ends the worker. Idempotent. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    await this.request({ type: 'shutdown', id: 0 });
+    this.rooms.clear();
+    this.exited = new Error('playout is closed');
+    await this.worker.terminate();
+  }
+
+  private room(roomId: string): RoomHandle {
+    const room = this.rooms.get(roomId);
+    if (!room || room.closed) throw new Error(`playout room ${roomId} is not open`);
+    if (this.exited) throw this.exited;
+    return room;
+  }
+
+  private send(roomId: string, msg: ToWorker): void {
+    this.room(roomId);
+    this.worker.postMessage(msg);
+  }
+
+  private request(msg: ToWorker & { id: number }): Promise<ReplyMessage> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise<ReplyMessage>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: (r) => (r.ok ? resolve(r) : reject(new Error(r.error ?? 'playout request failed'))),
+        reject,
+      });
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+
+  private onMessage(msg: FromWorker): void {
+    if (msg.type === 'reply') {
+      const p = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      p?.resolve(msg);
+    } else if (msg.type === 'event') {
+      for (const l of this.listeners) {
+        try {
+          l(msg.event);
+        } catch {
+          // A listener's bug must not stop event delivery to the others.
+        }
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    this.exited ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

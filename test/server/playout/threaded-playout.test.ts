@@ -1,0 +1,199 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as wavefileNs from 'wavefile';
+import { AppConfigSchema } from '../../../server/config/schema.ts';
+import { ThreadedPlayout } from '../../../server/playout/threaded-playout.ts';
+import type { OpenRoomOptions, PlayoutEvent } from '../../../server/playout/playout.ts';
+import { nowMs } from '../../../server/threads/spawn-worker.ts';
+import { CAPTURE_CHANNEL, type CapturedFrame } from '../../fixtures/plugins/capture-sink/index.ts';
+
+const { WaveFile } = 'WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default;
+const RATE = 22050;
+const captureUrl = pathToFileURL(join(import.meta.dirname, '../../fixtures/plugins/capture-sink/index.ts')).href;
+const config = AppConfigSchema.parse({ plugins: {}, sinks: ['capture'], log: { level: 'silent' } });
+const room = (over: Partial<OpenRoomOptions> = {}): OpenRoomOptions => ({
+  sampleRate: RATE, sinks: ['capture'], prebufferMs: 40, maxBufferedMs: 10_000, ...over,
+});
+const tone = (ms: number, v = 0.3) => new Float32Array(Math.round((RATE * ms) / 1000)).fill(v);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Frames the capture sink saw on the playout thread, per room. */
+function capture() {
+  const frames = new Map<string, CapturedFrame[]>();
+  const ch = new BroadcastChannel(CAPTURE_CHANNEL);
+  ch.onmessage = (e: MessageEvent) => {
+    const m = e.data as CapturedFrame;
+    if (m.kind !== 'frame') return;
+    let list = frames.get(m.roomId);
+    if (!list) frames.set(m.roomId, (list = []));
+    list.push(m);
+  };
+  return { of: (roomId: string) => frames.get(roomId) ?? [], close: () => ch.close() };
+}
+
+function expectContinuous(frames: CapturedFrame[], maxGapMs: number): void {
+  expect(frames.length).to.be.greaterThan(5);
+  frames.forEach((f, i) => expect(f.seq, `frame ${i}`).to.equal(frames[0]!.seq + i));
+  for (let i = 1; i < frames.length; i++) {
+    expect(frames[i]!.timeMs - frames[i - 1]!.timeMs, `gap before seq ${frames[i]!.seq}`).to.be.at.most(maxGapMs);
+  }
+}
+
+describe('ThreadedPlayout', function () {
+  this.timeout(30_000);
+  let playout: ThreadedPlayout;
+  let cap: ReturnType<typeof capture>;
+  let events: PlayoutEvent[];
+  let unsubscribe: () => void;
+
+  before(async () => {
+    playout = await ThreadedPlayout.start({ config, directPlugins: [{ url: captureUrl }] });
+  });
+  after(() => playout.close());
+  beforeEach(() => {
+    cap = capture();
+    events = [];
+    unsubscribe = playout.onEvent((e) => events.push(e));
+  });
+  afterEach(() => {
+    unsubscribe();
+    cap.close();
+  });
+
+  it('keeps frames continuous with no gap > 60 ms while the main thread busy-loops 100 ms', async () => {
+    await playout.openRoom('stall', room());
+    playout.beginNarration('stall', 'n1');
+    playout.push('stall', 'n1', 0, tone(1500));
+    playout.endNarration('stall', 'n1');
+    await sleep(300);
+    const until = performance.now() + 100;
+    while (performance.now() < until) {
+      // the game loop stalls
+    }
+    await sleep(300);
+    await playout.closeRoom('stall');
+    await sleep(50);
+    const frames = cap.of('stall');
+    expectContinuous(frames, 60);
+    expect(frames[0]!.seq).to.equal(0);
+    const audible = frames.filter((f) => f.narrationId === 'n1');
+    // Audio never goes silent mid-narration during the stall.
+    const firstAudible = frames.indexOf(audible[0]!);
+    expect(frames.slice(firstAudible, firstAudible + audible.length).every((f) => f.narrationId === 'n1' && f.energy > 0)).to.equal(true);
+  });
+
+  it('counts underruns when audio arrives slower than real time', async () => {
+    await playout.openRoom('slow', room({ prebufferMs: 20 }));
+    playout.beginNarration('slow', 'n1');
+    for (let i = 0; i < 4; i++) {
+      playout.push('slow', 'n1', i, tone(60));
+      await sleep(200);
+    }
+    playout.endNarration('slow', 'n1');
+    await sleep(200);
+    const end = events.find((e) => e.type === 'narration-end' && e.roomId === 'slow') as Extract<PlayoutEvent, { type: 'narration-end' }>;
+    expect(end, 'narration-end').to.not.equal(undefined);
+    expect(end.stats.underruns).to.be.at.least(2);
+    expect(end.stats.gapMs).to.be.at.least(100);
+    expect(events.some((e) => e.type === 'underrun' && e.roomId === 'slow')).to.equal(true);
+    await playout.closeRoom('slow');
+  });
+
+  it('cancel of room A fades A out at once and leaves room B untouched', async () => {
+    await playout.openRoom('A', room());
+    await playout.openRoom('B', room());
+    for (const r of ['A', 'B']) {
+      playout.beginNarration(r, `${r}1`);
+      playout.push(r, `${r}1`, 0, tone(3000));
+    }
+    await sleep(300);
+    const requestedAt = nowMs();
+    playout.cancel('A', null, requestedAt);
+    await sleep(300);
+    await playout.closeRoom('A');
+    await playout.closeRoom('B');
+    await sleep(50);
+    const a = cap.of('A');
+    const b = cap.of('B');
+    expectContinuous(a, 60);
+    expectContinuous(b, 60);
+    const lastA = a.filter((f) => f.narrationId === 'A1').pop()!;
+    expect(lastA.generation).to.equal(1);
+    expect(lastA.timeMs).to.be.at.least(requestedAt);
+    expect(a.filter((f) => f.seq > lastA.seq).every((f) => f.narrationId === null && f.energy === 0)).to.equal(true);
+    expect(b.every((f) => f.generation === 0)).to.equal(true);
+    const firstB = b.findIndex((f) => f.narrationId === 'B1');
+    expect(b.slice(firstB, -1).every((f) => f.narrationId === 'B1')).to.equal(true);
+    const endA = events.find((e) => e.type === 'narration-end' && e.narrationId === 'A1') as Extract<PlayoutEvent, { type: 'narration-end' }>;
+    expect(endA.stats.cancelled).to.equal(true);
+    expect(endA.stats.cancelLatencyMs).to.be.within(0, 200);
+  });
+
+  it('reads bufferedMs without a round trip and releases waitForSpace once the room drains below max', async () => {
+    await playout.openRoom('bp', room({ maxBufferedMs: 500 }));
+    playout.beginNarration('bp', 'n1');
+    playout.push('bp', 'n1', 0, tone(800));
+    expect(playout.bufferedMs('bp')).to.be.closeTo(800, 0.1);
+    const t0 = performance.now();
+    await playout.waitForSpace('bp', new AbortController().signal);
+    const waited = performance.now() - t0;
+    expect(playout.bufferedMs('bp')).to.be.below(500);
+    expect(waited).to.be.at.least(200); // 300 ms of audio had to play first
+    const ac = new AbortController();
+    playout.push('bp', 'n1', 1, tone(2000));
+    const pending = playout.waitForSpace('bp', ac.signal);
+    ac.abort();
+    const err = await pending.then(() => null, (e: unknown) => e);
+    expect((err as Error).name).to.equal('AbortError');
+    await playout.closeRoom('bp');
+  });
+
+  it('rejects an unknown sink naming it and the allowed ones', async () => {
+    const err = await playout.openRoom('bad', room({ sinks: ['capture', 'nope'] })).catch((e: Error) => e);
+    expect((err as Error).message).to.match(/"nope".*allowed: .*wav.*capture|"nope".*allowed: .*capture.*wav/);
+    expect(playout.bufferedMs('bad')).to.equal(0);
+  });
+});
+
+describe('ThreadedPlayout sinks', function () {
+  this.timeout(30_000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'threaded-playout-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('reports a throwing sink, closes it, and the room goes on to its other sinks; closeRoom finalizes the WAV', async () => {
+    const playout = await ThreadedPlayout.start({ config, directPlugins: [{ url: captureUrl, options: { throwAtSeq: 3 } }] });
+    const events: PlayoutEvent[] = [];
+    playout.onEvent((e) => events.push(e));
+    try {
+      const wavPath = join(dir, 'room.wav');
+      await playout.openRoom('w', room({ sinks: ['capture', 'wav'], wavPath }));
+      playout.beginNarration('w', 'n1');
+      playout.push('w', 'n1', 0, tone(200));
+      playout.endNarration('w', 'n1');
+      await sleep(400);
+      await playout.closeRoom('w');
+      const err = events.find((e) => e.type === 'sink-error');
+      expect(err).to.deep.include({ roomId: 'w', sink: 'capture' });
+      const wav = new WaveFile(await readFile(wavPath));
+      const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array;
+      expect(samples.length % 441).to.equal(0);
+      expect(samples.length / 441).to.be.at.least(15);
+      expect(samples.some((s) => s !== 0)).to.equal(true);
+    } finally {
+      await playout.close();
+    }
+  });
+
+  it('fails to start naming the problem when the plugin host rejects the config', async () => {
+    const bad = AppConfigSchema.parse({ plugins: { 'no-such-plugin': {} }, log: { level: 'silent' } });
+    const err = await ThreadedPlayout.start({ config: bad }).catch((e: Error) => e);
+    expect((err as Error).message).to.match(/playout worker failed to start.*no-such-plugin/);
+  });
+});
