@@ -48,7 +48,7 @@ export async function startEngine(container: { getAll<T>(id: symbol): T[] }, con
 export async function startApp(config: AppConfig, log: Logger): Promise<NarratorApp> {
   const container = await buildContainer(config, { log });
   const engine = await startEngine(container, config);
-  const playout = await ThreadedPlayout.start({ config, log });
+  const playout = await ThreadedPlayout.start({ config });
   const metrics = new NarrationMetrics({ defaultMetrics: true });
   const service = new NarrationService(config, engine, playout, metrics, log);
 

@@ -31,7 +31,7 @@ export async function runSay(text: string, opts: CommonOptions & { out?: string;
   }
   const container = await buildContainer(config, { log });
   const engine = await startEngine(container, config);
-  const playout = await ThreadedPlayout.start({ config, log });
+  const playout = await ThreadedPlayout.start({ config });
   const service = new NarrationService(config, engine, playout, new NarrationMetrics(), log);
   try {
     const narrator = await service.openRoom('say', {}, { wavPath: opts.out ? resolve(opts.out) : undefined });

@@ -1,0 +1,174 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../server/config/load-config.ts';
+import { createLogger } from '../../../server/observability/log.ts';
+import { startApp, type NarratorApp } from '../../../server/app.ts';
+import { TableClient } from '../../../server/cli/table-client.ts';
+
+const LONG =
+  'The road winds down into the valley, and the rain grows heavier with every mile. ' +
+  'Lanterns flicker in the windows of the village below, while a bell tolls somewhere in the mist, slow and patient, ' +
+  'as if it has been ringing for a hundred years and will ring for a hundred more.';
+
+/** The real thing: a Colyseus 0.18 server in this process and official @colyseus/sdk clients over WebSockets. */
+describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', function () {
+  this.timeout(60_000);
+  let app: NarratorApp;
+  let endpoint: string;
+  const clients: TableClient[] = [];
+
+  before(async () => {
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        port: 0,
+        host: '127.0.0.1',
+        sinks: ['wav'],
+        plugins: { 'tts-espeak': {} },
+        recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-room-')),
+        'limits.maxTextChars': 5000,
+      },
+    });
+    app = await startApp(config, createLogger('silent'));
+    endpoint = `ws://127.0.0.1:${app.port}`;
+  });
+
+  after(async () => {
+    for (const c of clients) await c.leave();
+    await app?.close();
+  });
+
+  async function table(): Promise<{ dm: TableClient; player: TableClient }> {
+    const dm = await TableClient.create(endpoint, { name: 'Mira' });
+    const player = await TableClient.join(endpoint, dm.room.roomId, { name: 'Ana' });
+    clients.push(dm, player);
+    return { dm, player };
+  }
+
+  it('makes the first to join the DM and the next a player', async () => {
+    const { dm, player } = await table();
+    await player.waitForState((s) => s.players?.size === 2);
+    expect(player.room.state.players.get(dm.sessionId).role).to.equal('dm');
+    expect(player.room.state.players.get(player.sessionId).role).to.equal('player');
+  });
+
+  it('narrates a game event from the rules and reports its audio', async () => {
+    const { dm, player } = await table();
+    const reply = await player.request('event', { type: 'dice_roll', name: 'Ana', dice: '2d8+4', result: 13 });
+    expect(reply.ok, JSON.stringify(reply)).to.equal(true);
+    const report = await dm.waitForEnd((reply as { narrationId: string }).narrationId);
+    expect(report.trigger).to.equal('event:dice_roll');
+    expect(report.text).to.equal('Ana rolls 2d8+4 and gets 13.');
+    expect(report.audioMs).to.be.greaterThan(1000);
+    expect(report.ttfaMs).to.be.a('number').and.greaterThan(0);
+    expect(report.underruns).to.equal(0);
+    expect(report.cancelled).to.equal(false);
+  });
+
+  it('shows the caption of the chunk being heard', async () => {
+    const { dm } = await table();
+    const captions: string[] = [];
+    dm.room.onStateChange((s: any) => {
+      if (s.caption && captions[captions.length - 1] !== s.caption) captions.push(s.caption);
+    });
+    const reply = await dm.request('narrate', { text: LONG });
+    await dm.waitForEnd((reply as { narrationId: string }).narrationId);
+    expect(captions.length).to.be.greaterThan(1);
+    expect(captions.join('')).to.equal(LONG);
+  });
+
+  it('answers every bad message with an error while the room keeps narrating', async () => {
+    const { dm, player } = await table();
+    const reply = await dm.request('narrate', { text: LONG });
+    expect(reply.ok).to.equal(true);
+    const id = (reply as { narrationId: string }).narrationId;
+    await dm.waitForState((s) => s.status === 'speaking');
+
+    const bad: Array<[TableClient, string, unknown, RegExp]> = [
+      [dm, 'narrate', { text: 42 }, /text must be a string/],
+      [dm, 'narrate', { text: '   ' }, /text is empty/],
+      [dm, 'narrate', { text: 'x'.repeat(1024 * 1024) }, /longer than 5000 characters/],
+      [dm, 'narrate', { text: 'bell\u0007ring' }, /control characters/],
+      [dm, 'event', { type: 'summon_dragon' }, /unknown event type "summon_dragon"/],
+      [dm, 'event', 'not an object', /expected object/i],
+      [player, 'narrate', { text: 'I am the DM now.' }, /only the DM may send "narrate"/],
+      [player, 'cancel', {}, /only the DM may send "cancel"/],
+      [player, 'event', { type: 'combat_start', enemies: 'x' }, /players may not send "combat_start"/],
+      [dm, 'teleport', {}, /unknown message type "teleport"/],
+      [dm, 'narrate_delta', { text: 'orphan' }, /no open stream/],
+    ];
+    for (const [client, type, payload, expected] of bad) {
+      const r = await client.request(type, payload);
+      expect(r.ok, `${type} ${JSON.stringify(payload).slice(0, 40)}`).to.equal(false);
+      expect((r as { message: string }).message).to.match(expected);
+    }
+    expect(dm.room.state.status).to.be.oneOf(['speaking', 'buffering']);
+    const report = await dm.waitForEnd(id);
+    expect(report.cancelled).to.equal(false);
+    expect(report.underruns).to.equal(0);
+    expect(report.audioMs).to.be.greaterThan(5000);
+  });
+
+  it('narrates streamed text delta by delta', async () => {
+    const { dm } = await table();
+    const start = await dm.request('narrate_start');
+    expect(start.ok).to.equal(true);
+    const text = 'The door creaks open. Beyond it, a staircase descends into darkness, and cold air rushes up to meet you.';
+    for (let i = 0; i < text.length; i += 3) dm.send('narrate_delta', { text: text.slice(i, i + 3) });
+    dm.send('narrate_end');
+    const report = await dm.waitForEnd((start as { narrationId: string }).narrationId);
+    expect(report.text).to.equal(text);
+    expect(report.trigger).to.equal('dm:stream');
+    expect(report.chunks).to.be.greaterThan(1);
+    expect(report.audioMs).to.be.greaterThan(2000);
+  });
+
+  it('interrupts what is playing when an interrupt event arrives', async () => {
+    const { dm } = await table();
+    const long = (await dm.request('narrate', { text: LONG })) as { narrationId: string };
+    await dm.waitForState((s) => s.status === 'speaking');
+    const combat = (await dm.request('event', { type: 'combat_start', enemies: 'Two wolves' })) as { narrationId: string };
+    const first = await dm.waitForEnd(long.narrationId);
+    expect(first.cancelled).to.equal(true);
+    expect(first.cancelLatencyMs).to.be.a('number');
+    const second = await dm.waitForEnd(combat.narrationId);
+    expect(second.cancelled).to.equal(false);
+    expect(second.audioMs).to.be.greaterThan(1000);
+  });
+
+  it('pauses and resumes', async () => {
+    const { dm } = await table();
+    const r = (await dm.request('narrate', { text: LONG })) as { narrationId: string };
+    await dm.waitForState((s) => s.status === 'speaking');
+    dm.send('pause');
+    await dm.waitForState((s) => s.status === 'paused');
+    dm.send('resume');
+    await dm.waitForState((s) => s.status === 'speaking');
+    const report = await dm.waitForEnd(r.narrationId);
+    expect(report.paused).to.equal(true);
+    expect(report.cancelled).to.equal(false);
+  });
+
+  it('cancels one room without touching another', async () => {
+    const a = await table();
+    const b = await table();
+    const ra = (await a.dm.request('narrate', { text: LONG })) as { narrationId: string };
+    const rb = (await b.dm.request('narrate', { text: 'A raven lands on the windowsill and watches you in silence.' })) as { narrationId: string };
+    await a.dm.waitForState((s) => s.status === 'speaking');
+    a.dm.send('cancel');
+    const ca = await a.dm.waitForEnd(ra.narrationId);
+    expect(ca.cancelled).to.equal(true);
+    const cb = await b.dm.waitForEnd(rb.narrationId);
+    expect(cb.cancelled).to.equal(false);
+    expect(cb.underruns).to.equal(0);
+    expect(cb.audioMs).to.be.greaterThan(1500);
+    // The cancelled room narrates again.
+    const next = (await a.dm.request('narrate', { text: 'The silence returns.' })) as { narrationId: string };
+    const rn = await a.dm.waitForEnd(next.narrationId);
+    expect(rn.cancelled).to.equal(false);
+    expect(rn.audioMs).to.be.greaterThan(500);
+  });
+});
