@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as wavefileNs from 'wavefile';
+
+// wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.
+const { WaveFile } = ('WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default);
+
+const run = promisify(execFile);
+const BIN = join(process.cwd(), 'bin', 'vrpg-narrator.js');
+/** The CLI as a user runs it: the package bin in a child process, no audio device needed. */
+const env = { ...process.env, VRPG_LOG__LEVEL: 'warn' };
+
+function readWav(path: string): { sampleRate: number; samples: Int16Array } {
+  const wav = new WaveFile(readFileSync(path));
+  return { sampleRate: (wav.fmt as { sampleRate: number }).sampleRate, samples: wav.getSamples(false, Int16Array) as unknown as Int16Array };
+}
+
+describe('vrpg-narrator CLI (child processes of the package bin)', function () {
+  this.timeout(120_000);
+
+  it('demo plays the scripted session and reports every narration with audio, zero underruns and fast cancels', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'vrpg-demo-'));
+    await run(process.execPath, [BIN, 'demo', '--out', out], { env, timeout: 110_000 });
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.rooms).to.have.length(1);
+    const room = report.rooms[0];
+    expect(room).to.have.keys(['roomId', 'wav', 'sampleRate', 'narrations']);
+    expect(room.wav).to.equal(`room-${room.roomId}.wav`);
+    const narrations = room.narrations as Array<Record<string, any>>;
+    expect(narrations.length).to.be.at.least(8);
+    for (const n of narrations) {
+      expect(n).to.have.keys(['id', 'trigger', 'text', 'chunks', 'ttfaMs', 'audioMs', 'synthesisMs', 'rtf', 'underruns', 'gapMs', 'cancelled', 'cancelLatencyMs', 'paused']);
+      expect(n.audioMs, n.trigger).to.be.greaterThan(0);
+      expect(n.ttfaMs, n.trigger).to.be.a('number');
+      expect(n.underruns, n.trigger).to.equal(0);
+    }
+    const triggers = narrations.map((n) => n.trigger);
+    expect(triggers).to.include.members(['event:player_joined', 'event:enter_location', 'event:dice_roll', 'event:combat_start', 'dm:text', 'dm:stream']);
+    const cancelled = narrations.filter((n) => n.cancelled);
+    expect(cancelled).to.have.length(2); // the interrupted long narration and the DM's cancel
+    for (const n of cancelled) expect(n.cancelLatencyMs).to.be.a('number').within(0, 50);
+    expect(narrations.some((n) => n.paused)).to.equal(true);
+
+    const wav = readWav(join(out, room.wav));
+    expect(wav.sampleRate).to.equal(room.sampleRate);
+    const wavMs = (wav.samples.length / wav.sampleRate) * 1000;
+    const audioMs = narrations.reduce((s, n) => s + n.audioMs, 0);
+    expect(wavMs).to.be.at.least(audioMs); // every narration frame plus the silence between
+    let loud = 0;
+    for (const s of wav.samples) if (Math.abs(s) > 1000) loud++;
+    expect(loud).to.be.greaterThan(wav.sampleRate); // more than a second of speech-level samples
+  });
+
+  it('chunk prints JSON lines whose spans concatenate to the input', async () => {
+    const text = 'The dragon, ancient and cruel, rises from the lava and roars. Roll 2d8+4 fire damage! Then it turns toward the door.';
+    const child = execFile(process.execPath, [BIN, 'chunk', '--lang', 'en'], { env });
+    child.stdin!.end(text);
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    await new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(null) : reject(new Error(`exit ${code}`)))));
+    const chunks = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(chunks.length).to.be.greaterThan(1);
+    expect(chunks.map((c) => c.text).join('')).to.equal(text);
+    for (const [i, c] of chunks.entries()) {
+      expect(c).to.have.keys(['index', 'text', 'spoken', 'chars', 'estSeconds', 'boundary']);
+      expect(c.index).to.equal(i);
+      expect(c.chars).to.equal(c.spoken.length);
+      expect(['sentence', 'clause', 'conjunction', 'forced', 'end']).to.include(c.boundary);
+    }
+    expect(chunks.map((c) => c.spoken).join(' ')).to.contain('two d eight plus four');
+  });
+
+  it('say writes the narration to a WAV file and prints its report line', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vrpg-say-')), 'hello.wav');
+    const { stdout } = await run(process.execPath, [BIN, 'say', 'Welcome to the table, adventurers.', '--out', file], { env, timeout: 60_000 });
+    const report = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(report.trigger).to.equal('cli:say');
+    expect(report.audioMs).to.be.greaterThan(1000);
+    expect(existsSync(file)).to.equal(true);
+    const wav = readWav(file);
+    expect((wav.samples.length / wav.sampleRate) * 1000).to.be.at.least(report.audioMs);
+  });
+
+  it('refuses to start with a bad config, naming the key', async () => {
+    try {
+      await run(process.execPath, [BIN, 'serve'], { env: { ...env, VRPG_ENGINE: 'xtts' }, timeout: 30_000 });
+      expect.fail('serve should have refused the config');
+    } catch (err) {
+      const e = err as { code: number; stderr: string };
+      expect(e.code).to.equal(2);
+      expect(e.stderr).to.contain('engine').and.to.contain('"xtts"').and.to.contain('espeak');
+    }
+  });
+});
