@@ -19,6 +19,8 @@ export interface NarrationRequest {
 /** A streamed narration the DM feeds delta by delta, as an LLM produces it. */
 export interface NarrationStream {
   readonly id: string;
+  /** Characters received so far. */
+  readonly length: number;
   /** Appends text; chunks are synthesized as soon as the chunker finds them safe. */
   push(delta: string): void;
   /** No more text: the rest becomes the last chunk. */
@@ -58,16 +60,15 @@ export interface RoomNarratorDeps {
 export class RoomNarrator {
   private readonly queue: Narration[] = [];
   private readonly live = new Map<string, Narration>();
-  private readonly chunkerOptions: Partial<SemanticChunkerOptions>;
   private pumping = false;
   private closed = false;
 
-  constructor(private readonly deps: RoomNarratorDeps) {
-    this.chunkerOptions = {
-      language: deps.language,
-      maxChars: deps.engine.maxChars(deps.language),
-      charsPerSecond: deps.engine.charsPerSecond(deps.language),
-    };
+  constructor(private readonly deps: RoomNarratorDeps) {}
+
+  /** Read per narration: engines refine their speaking rate from measured audio. */
+  private chunkerOptions(): Partial<SemanticChunkerOptions> {
+    const { engine, language } = this.deps;
+    return { language, maxChars: engine.maxChars(language), charsPerSecond: engine.charsPerSecond(language) };
   }
 
   /** Narrations accepted and not yet played out. */
@@ -82,7 +83,7 @@ export class RoomNarrator {
   narrate(text: string, request: NarrationRequest): Narration {
     const narration = this.accept(request);
     narration.text = text;
-    narration.addChunks(new SemanticChunker(this.chunkerOptions).chunk(text));
+    narration.addChunks(new SemanticChunker(this.chunkerOptions()).chunk(text));
     narration.pending.end();
     return narration;
   }
@@ -90,10 +91,13 @@ export class RoomNarrator {
   /** Starts a streamed narration; chunks flow to synthesis as they become safe. */
   stream(request: NarrationRequest): NarrationStream & { narration: Narration } {
     const narration = this.accept(request);
-    const chunker = new StreamingChunker(this.chunkerOptions);
+    const chunker = new StreamingChunker(this.chunkerOptions());
     return {
       id: narration.id,
       narration,
+      get length() {
+        return narration.text.length;
+      },
       push: (delta: string) => {
         if (narration.pending.isEnded || narration.abort.signal.aborted) return;
         narration.text += delta;
@@ -218,6 +222,7 @@ export class RoomNarrator {
       for (;;) {
         const chunk = await n.pending.next(signal);
         if (!chunk) break;
+        if (chunk.spoken.trim() === '') continue; // whitespace-only span: nothing to say
         await playout.waitForSpace(roomId, signal);
         const started = performance.now();
         let samples = 0;

@@ -58,6 +58,9 @@ export class NarrationRoomPlugin extends RoomPlugin<TableRoom> {
         const { text } = this.parse(deltaSchema(this.maxChars()), message);
         const stream = this.streams.get(client.sessionId);
         if (!stream) throw new EventRejected('no open stream: send narrate_start first');
+        if (stream.length + text.length > this.maxChars()) {
+          throw new EventRejected(`streamed text is longer than ${this.maxChars()} characters`);
+        }
         stream.push(text);
       }),
     narrate_end: (client: Client) =>
