@@ -55,6 +55,26 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect(player.room.state.players.get(player.sessionId).role).to.equal('player');
   });
 
+  it('refuses to seat someone with a bad name, saying why', async () => {
+    const { dm } = await table();
+    for (const [options, expected] of [
+      [{}, /name/],
+      [{ name: '' }, /name is empty/],
+      [{ name: 'x'.repeat(41) }, /longer than 40/],
+      [{ name: 'bad\u0000name' }, /control characters/],
+      [{ name: 'Eve', dmSecret: 'guess' }, /wrong dmSecret/],
+    ] as const) {
+      let message = '';
+      try {
+        clients.push(await TableClient.join(endpoint, dm.room.roomId, options as { name: string }));
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, JSON.stringify(options)).to.match(expected);
+    }
+    expect(dm.room.state.players.size).to.equal(2); // the DM and the player table() seated
+  });
+
   it('narrates a game event from the rules and reports its audio', async () => {
     const { dm, player } = await table();
     const reply = await player.request('event', { type: 'dice_roll', name: 'Ana', dice: '2d8+4', result: 13 });
