@@ -1,0 +1,169 @@
+/**
+ * `npm run bench [-- --quick] [-- --strict]`: measures the narration pipeline on this
+ * machine and prints a table, then writes JSON to bench/results/bench-<date>.json and
+ * bench/results/latest.json. Figures, methods and targets: bench/README.md.
+ *   --quick   fewer iterations and steps (< 60 s on 2 cores)
+ *   --strict  exit 1 when a figure misses its target
+ */
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { BenchPipeline } from './pipeline.ts';
+import { figure, formatTable, writeResults, type Figure } from './report.ts';
+import { round } from './percentile.ts';
+import { measureTtfa } from './scenarios/ttfa.ts';
+import { measureOverhead } from './scenarios/overhead.ts';
+import { measureCancel } from './scenarios/cancel.ts';
+import { measureJitter } from './scenarios/jitter.ts';
+import { measureRooms, type RoomsResult } from './scenarios/rooms.ts';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+
+/** Iterations and steps of a run. */
+interface Plan {
+  readonly ttfaIterations: number;
+  readonly overheadIterations: number;
+  readonly cancelIterations: number;
+  readonly jitterSeconds: number;
+  readonly stallMs: number;
+  readonly roomSteps: readonly number[];
+  readonly roomSeconds: number;
+  /** Wall time one engine's room stepping may take before it stops stepping up, ms. */
+  readonly roomsBudgetMs: number;
+}
+
+const FULL: Plan = {
+  ttfaIterations: 40, overheadIterations: 40, cancelIterations: 30, jitterSeconds: 9, stallMs: 100,
+  roomSteps: [8, 16, 32, 48, 64, 96, 128, 192, 256], roomSeconds: 5, roomsBudgetMs: 60_000,
+};
+const QUICK: Plan = {
+  ttfaIterations: 20, overheadIterations: 20, cancelIterations: 20, jitterSeconds: 3, stallMs: 100,
+  roomSteps: [16, 48], roomSeconds: 5, roomsBudgetMs: 15_000,
+};
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function roomsFigure(r: RoomsResult, id: string, label: string): Figure {
+  const failed = r.steps.find((s) => s.underruns > 0);
+  const best = r.steps.find((s) => s.rooms === r.maxRooms);
+  const at48 = r.steps.find((s) => s.rooms === 48 && s !== best);
+  return figure({
+    id, label, value: r.maxRooms, unit: 'rooms', target: { op: '>=', value: 48 },
+    qualifier: r.capped ? '≥' : undefined, samples: r.steps.length,
+    note: `steps ${r.steps.map((s) => `${s.rooms}:${s.underruns}u`).join(' ')}` +
+      (failed ? ` (first underruns at ${failed.rooms} rooms, ${failed.roomsWithUnderruns} room(s) hit)` : r.capped ? ' (no step failed: capacity may be higher)' : '') +
+      (at48 ? `; TTFA p95 at 48 rooms ${at48.ttfaP95Ms} ms` : '') +
+      (best ? `; TTFA p95 at ${best.rooms} rooms ${best.ttfaP95Ms} ms` : ''),
+  });
+}
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const quick = args.has('--quick');
+  const plan = quick ? QUICK : FULL;
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const workDir = mkdtempSync(join(tmpdir(), 'vrpg-bench-'));
+  const progress = (msg: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+
+  const p = await BenchPipeline.start({ workDir, maxRooms: Math.max(256, ...plan.roomSteps) });
+  let results: Record<string, unknown>;
+  const figures: Figure[] = [];
+  try {
+    progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
+    const ttfa = await measureTtfa(p, plan.ttfaIterations);
+    figures.push(
+      figure({ id: 'ttfa.espeak.p50', label: 'TTFA p50 (espeak-ng)', value: round(ttfa.ttfaMs.p50), unit: 'ms', samples: ttfa.ttfaMs.n }),
+      figure({
+        id: 'ttfa.espeak.p95', label: 'TTFA p95 (espeak-ng)', value: round(ttfa.ttfaMs.p95), unit: 'ms',
+        target: { op: '<=', value: 150 }, samples: ttfa.ttfaMs.n,
+        note: `event received → first frame handed to sinks; max ${round(ttfa.ttfaMs.max)} ms, ${round(ttfa.meanChunks, 1)} chunks/narration`,
+      }),
+    );
+
+    progress(`pipeline overhead, instant engine, ${plan.overheadIterations} narrations`);
+    const overhead = await measureOverhead(p, plan.overheadIterations);
+    figures.push(
+      figure({ id: 'ttfa.instant.p95', label: 'TTFA p95 (instant engine)', value: round(overhead.ttfaMs.p95), unit: 'ms', samples: overhead.ttfaMs.n,
+        note: `p50 ${round(overhead.ttfaMs.p50)} ms; includes the wait for the next 20 ms slot (p50 ${round(overhead.slotWaitMs.p50)} ms)` }),
+      figure({
+        id: 'overhead.p95', label: 'Pipeline overhead p95', value: round(overhead.overheadMs.p95), unit: 'ms',
+        target: { op: '<=', value: 5 }, samples: overhead.overheadMs.n,
+        note: `TTFA minus the slot wait; main thread p95 ${round(overhead.mainThreadMs.p95)} ms + playout thread p95 ` +
+          `${round(overhead.playoutThreadMs.p95)} ms; ${overhead.missedSlot} of ${overhead.overheadMs.n} missed their first slot`,
+      }),
+    );
+
+    progress(`cancel latency, espeak-ng, ${plan.cancelIterations} narrations`);
+    const cancel = await measureCancel(p, plan.cancelIterations);
+    figures.push(figure({
+      id: 'cancel.p95', label: 'Cancel latency p95', value: round(cancel.reportedMs.p95), unit: 'ms',
+      target: { op: '<=', value: 20 }, samples: cancel.reportedMs.n,
+      note: `reports; as the capture sink saw it p95 ${round(cancel.seenBySinkMs.p95)} ms, max ${round(cancel.seenBySinkMs.max)} ms` +
+        (cancel.endedBeforeCancel ? `; ${cancel.endedBeforeCancel} ended before the cancel` : ''),
+    }));
+
+    progress(`frame jitter, ${plan.jitterSeconds} s without and with ${plan.stallMs} ms main-thread stalls`);
+    const calm = await measureJitter(p, { seconds: plan.jitterSeconds, stallMs: 0 });
+    const stalled = await measureJitter(p, { seconds: plan.jitterSeconds, stallMs: plan.stallMs });
+    figures.push(
+      figure({ id: 'jitter.calm.p95', label: 'Frame jitter p95', value: round(calm.jitterMs.p95, 3), unit: 'ms',
+        target: { op: '<=', value: 2 }, samples: calm.jitterMs.n, note: `${calm.overTargetDeltas} deltas off by > 2 ms; max Δt ${round(calm.maxDeltaMs)} ms` }),
+      figure({ id: 'jitter.calm.gaps', label: 'Frame gaps', value: calm.gaps, unit: 'gaps', target: { op: '==', value: 0 }, samples: calm.frames }),
+      figure({ id: 'jitter.stall.p95', label: `Frame jitter p95, ${plan.stallMs} ms stalls`, value: round(stalled.jitterMs.p95, 3), unit: 'ms',
+        target: { op: '<=', value: 2 }, samples: stalled.jitterMs.n,
+        note: `${stalled.stalls} stalls; ${stalled.overTargetDeltas} deltas off by > 2 ms; max Δt ${round(stalled.maxDeltaMs)} ms; ${stalled.underruns} underruns` }),
+      figure({ id: 'jitter.stall.gaps', label: `Frame gaps, ${plan.stallMs} ms stalls`, value: stalled.gaps, unit: 'gaps',
+        target: { op: '==', value: 0 }, samples: stalled.frames }),
+    );
+
+    progress(`rooms at once, espeak-ng, steps ${plan.roomSteps.join(', ')}`);
+    const roomsEspeak = await measureRooms(p, 'espeak', { steps: plan.roomSteps, seconds: plan.roomSeconds, budgetMs: plan.roomsBudgetMs });
+    progress(`rooms at once, instant engine (playout capacity)`);
+    const roomsInstant = await measureRooms(p, 'instant', { steps: plan.roomSteps, seconds: plan.roomSeconds, budgetMs: plan.roomsBudgetMs });
+    figures.push(
+      roomsFigure(roomsEspeak, 'rooms.espeak', 'Rooms, 0 underruns (espeak-ng)'),
+      roomsFigure(roomsInstant, 'rooms.instant', 'Playout capacity (instant engine)'),
+    );
+
+    const playoutStats = await p.playoutStats();
+    results = {
+      startedAt,
+      quick,
+      durationSeconds: round((performance.now() - t0) / 1000, 1),
+      machine: { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
+      commit: gitCommit(),
+      config: { playout: p.config.playout, espeak: p.config.plugins['tts-espeak'], plan },
+      figures,
+      passed: figures.filter((f) => f.pass === true).length,
+      failed: figures.filter((f) => f.pass === false).map((f) => f.id),
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats },
+    };
+  } finally {
+    await p.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const judged = figures.filter((f) => f.pass !== null);
+  const failed = judged.filter((f) => f.pass === false);
+  process.stdout.write(`\nVRPG Narrator benchmark${quick ? ' (quick)' : ''} — ${startedAt}, ${cpus().length} CPUs, Node ${process.version}\n\n`);
+  process.stdout.write(formatTable(figures) + '\n\n');
+  process.stdout.write(`${judged.length - failed.length} of ${judged.length} targets met` + (failed.length ? `; missed: ${failed.map((f) => f.id).join(', ')}` : '') + '\n');
+  const file = writeResults(RESULTS_DIR, results as { startedAt: string });
+  process.stdout.write(`wrote ${file} and ${join(RESULTS_DIR, 'latest.json')}\n`);
+  if (args.has('--strict') && failed.length > 0) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
