@@ -8,7 +8,7 @@
  * the thread that writes to them.
  */
 import 'reflect-metadata';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Container } from 'inversify';
 import type { Logger } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../tokens.ts';
@@ -77,7 +77,16 @@ function writeSinks(room: Room, frame: AudioFrame): void {
   }
 }
 
+/** Handles a message from the main thread; set once the sinks' container is built. */
+let handleMessage: ((msg: ToWorker) => void) | null = null;
+
 function onTick(): void {
+  // The clock's precise wait before a slot blocks this thread's event loop for ~2 ms;
+  // audio or a cancel posted in that window would otherwise miss this slot by a whole
+  // frame (20 ms of TTFA). Take what is already queued before making the frame.
+  if (handleMessage) {
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handleMessage(m.message as ToWorker);
+  }
   const start = performance.now();
   for (const room of rooms.values()) {
     const frame = room.playout.nextFrame(nowMs());
@@ -183,7 +192,8 @@ try {
   const container = data.directPlugins ? await buildDirectContainer(data.directPlugins, log) : await buildContainer(data.config, { log });
   const factories = container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory);
   const clock = new FrameClock({ onTick, onError: (err) => log.error({ err }, 'frame tick failed') });
-  port.on('message', (msg: ToWorker) => handle(msg, factories, clock));
+  handleMessage = (msg: ToWorker) => handle(msg, factories, clock);
+  port.on('message', handleMessage);
   clock.start();
   post({ type: 'ready' });
 } catch (err) {
