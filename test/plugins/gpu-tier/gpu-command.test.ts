@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { runGpuCommand } from '../../../plugins/gpu-tier/gpu-command.ts';
+import { fakeSmiEnv } from './fake-smi.ts';
+
+describe('gpu-tier runGpuCommand (vrpg-narrator gpu)', () => {
+  it('prints the JSON document with exactly the fields of issue 3', async () => {
+    const out = JSON.parse(await runGpuCommand({ json: true, env: fakeSmiEnv('multi-gpu', { VRPG_XTTS_PREBUFFER_SECONDS: '2' }) }));
+    expect(Object.keys(out)).to.deep.equal(['gpus', 'selected', 'tier', 'profile', 'config', 'sources', 'fallbackReason']);
+    expect(out.gpus[1]).to.deep.equal({ index: 1, name: 'NVIDIA GeForce RTX 3070', vramMb: 8192, computeCapability: '8.6' });
+    expect(out.selected).to.equal(1);
+    expect(out.tier).to.equal('mid-range');
+    expect(out.profile).to.equal('auto');
+    expect(Object.keys(out.config)).to.deep.equal(['streams', 'vramLimitMb', 'utilizationTarget', 'prebufferSeconds', 'yieldMs', 'executionProviders']);
+    expect(out.config.prebufferSeconds).to.equal(2);
+    expect(out.config.executionProviders[0]).to.deep.include({ name: 'cuda', deviceId: 1 });
+    expect(out.sources).to.deep.include({ tier: 'known-model', prebufferSeconds: 'env', streams: 'tier' });
+    expect(out.fallbackReason).to.equal(null);
+  });
+
+  it('explains in text which rule classified the card and which variable overrode what', async () => {
+    const text = await runGpuCommand({ env: fakeSmiEnv('rtx-4090', { VRPG_XTTS_GPU_STREAMS: '1' }) });
+    expect(text).to.contain('NVIDIA GeForce RTX 4090').and.to.contain('known-model').and.to.contain('selected');
+    expect(text).to.match(/streams\s+1\s+from env VRPG_XTTS_GPU_STREAMS/);
+  });
+
+  it('reports the CPU fallback reason', async () => {
+    const out = JSON.parse(await runGpuCommand({ json: true, env: fakeSmiEnv('none') }));
+    expect(out).to.deep.include({ selected: null, tier: 'cpu' });
+    expect(out.fallbackReason).to.match(/no devices/i);
+    expect(out.config.executionProviders).to.deep.equal([{ name: 'cpu' }]);
+  });
+
+  it('uses the configured device index from the plugin options', async () => {
+    const out = JSON.parse(await runGpuCommand({ json: true, options: { deviceIndex: 0 }, env: fakeSmiEnv('multi-gpu') }));
+    expect(out.selected).to.equal(0);
+    expect(out.sources.device).to.equal('option');
+  });
+
+  it('rejects unknown plugin options', async () => {
+    let error: Error | undefined;
+    await runGpuCommand({ options: { devcie: 1 }, env: fakeSmiEnv('none') }).catch((e: Error) => (error = e));
+    expect(error?.message).to.contain('devcie');
+  });
+});
