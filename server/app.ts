@@ -10,6 +10,8 @@ import { TOKENS } from './tokens.ts';
 import type { TtsEngine } from './synthesis/tts-engine.ts';
 import { ThreadedPlayout } from './playout/threaded-playout.ts';
 import { NarrationService } from './narration/narration-service.ts';
+import { SynthesisScheduler } from './synthesis/synthesis-scheduler.ts';
+import { defaultSynthesisPolicy, fixedPolicySource, type SynthesisPolicySource } from './synthesis/synthesis-policy.ts';
 import { NarrationMetrics } from './observability/metrics.ts';
 import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
 
@@ -40,6 +42,22 @@ export async function startEngine(container: { getAll<T>(id: symbol): T[] }, con
 }
 
 /**
+ * The synthesis policy: the one a mounted plugin (plugins/gpu-tier) bound under
+ * `TOKENS.SynthesisPolicy`, initialized (hardware detected), else the core default
+ * with config `playout.prebufferMs`.
+ * @throws Error from the plugin's init (e.g. an invalid `VRPG_XTTS_*` variable)
+ */
+export async function policySourceOf(
+  container: { isBound(id: symbol): boolean; get<T>(id: symbol): T },
+  config: AppConfig,
+): Promise<SynthesisPolicySource> {
+  if (!container.isBound(TOKENS.SynthesisPolicy)) return fixedPolicySource(defaultSynthesisPolicy(config.playout.prebufferMs));
+  const source = container.get<SynthesisPolicySource>(TOKENS.SynthesisPolicy);
+  await source.init?.();
+  return source;
+}
+
+/**
  * Boots the whole narrator in this process: plugin host, engine (warm), playout
  * thread, and a Colyseus 0.18 server with the `table` room, listening on
  * `config.port` (HTTP matchmaking + WebSocket; `GET /metrics` for Prometheus).
@@ -50,7 +68,9 @@ export async function startApp(config: AppConfig, log: Logger): Promise<Narrator
   const engine = await startEngine(container, config);
   const playout = await ThreadedPlayout.start({ config });
   const metrics = new NarrationMetrics({ defaultMetrics: true });
-  const service = new NarrationService(config, engine, playout, metrics, log);
+  const policy = await policySourceOf(container, config);
+  const scheduler = new SynthesisScheduler({ engine, policy, log });
+  const service = new NarrationService(config, engine, playout, metrics, log, scheduler);
 
   const server = new Server({
     transport: new WebSocketTransport({ maxPayload: config.limits.maxPayloadBytes }),
@@ -86,6 +106,8 @@ export async function startApp(config: AppConfig, log: Logger): Promise<Narrator
         );
         await server.gracefullyShutdown(false).catch((err) => log.warn({ err }, 'colyseus shutdown'));
         await service.close();
+        scheduler.close();
+        await policy.close?.();
         await playout.close();
         await engine.close();
       })()),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { buildContainer } from '../host/plugin-host.ts';
-import { startEngine } from '../app.ts';
+import { policySourceOf, startEngine } from '../app.ts';
+import { SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { ThreadedPlayout } from '../playout/threaded-playout.ts';
 import { NarrationService } from '../narration/narration-service.ts';
@@ -32,7 +33,9 @@ export async function runSay(text: string, opts: CommonOptions & { out?: string;
   const container = await buildContainer(config, { log });
   const engine = await startEngine(container, config);
   const playout = await ThreadedPlayout.start({ config });
-  const service = new NarrationService(config, engine, playout, new NarrationMetrics(), log);
+  const policy = await policySourceOf(container, config);
+  const scheduler = new SynthesisScheduler({ engine, policy, log });
+  const service = new NarrationService(config, engine, playout, new NarrationMetrics(), log, scheduler);
   try {
     const narrator = await service.openRoom('say', {}, { wavPath: opts.out ? resolve(opts.out) : undefined });
     const narration = narrator.narrate(text, { trigger: 'cli:say', priority: 'queue', receivedAtMs: nowMs() });
@@ -42,6 +45,8 @@ export async function runSay(text: string, opts: CommonOptions & { out?: string;
     if (opts.out) process.stderr.write(`wrote ${resolve(opts.out)}\n`);
   } finally {
     await service.close();
+    scheduler.close();
+    await policy.close?.();
     await playout.close();
     await engine.close();
   }

@@ -5,6 +5,8 @@ import type { AppConfig } from '../config/schema.ts';
 import type { TtsEngine } from '../synthesis/tts-engine.ts';
 import type { Playout, PlayoutEvent } from '../playout/playout.ts';
 import type { NarrationMetrics } from '../observability/metrics.ts';
+import { SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
+import { defaultSynthesisPolicy, fixedPolicySource } from '../synthesis/synthesis-policy.ts';
 import { RoomNarrator, type RoomNarratorListener } from './room-narrator.ts';
 import type { NarrationReport } from './narration.ts';
 
@@ -25,19 +27,36 @@ const MAX_REPORTS_PER_ROOM = 2000;
  * The process's narration: one engine, one playout thread, and a {@link RoomNarrator}
  * per open room. Routes playout events to their room and keeps per-narration
  * reports (the same figures `report.json` and the metrics use).
+ *
+ * Every room's chunks go through one {@link SynthesisScheduler}; rooms open with the
+ * pre-buffer of its policy (the GPU tier's, else config `playout.prebufferMs`).
  */
 export class NarrationService {
   private readonly rooms = new Map<string, RoomNarrator>();
   private readonly reports = new Map<string, RoomReport>();
   private readonly unsubscribe: () => void;
+  /** The process's synthesis scheduler, shared by every room. */
+  readonly scheduler: SynthesisScheduler;
+  private readonly ownsScheduler: boolean;
 
+  /**
+   * @param scheduler the process's scheduler over `engine`; omitted = one of the service's own with
+   *   {@link defaultSynthesisPolicy} (config pre-buffer), closed with the service
+   */
   constructor(
     readonly config: AppConfig,
     readonly engine: TtsEngine,
     readonly playout: Playout,
     readonly metrics: NarrationMetrics,
     private readonly log: Logger,
+    scheduler?: SynthesisScheduler,
   ) {
+    this.ownsScheduler = !scheduler;
+    this.scheduler = scheduler ?? new SynthesisScheduler({
+      engine,
+      policy: fixedPolicySource(defaultSynthesisPolicy(config.playout.prebufferMs)),
+      log,
+    });
     this.unsubscribe = playout.onEvent((e) => this.route(e));
   }
 
@@ -59,7 +78,8 @@ export class NarrationService {
       sampleRate: this.engine.sampleRate,
       sinks: this.config.sinks,
       wavPath,
-      prebufferMs: this.config.playout.prebufferMs,
+      // The tier's pre-buffer until the gate measures an RTF (PrebufferGate), read per room so VRAM-pressure changes apply.
+      prebufferMs: this.scheduler.policy.prebufferMs,
       maxBufferedMs: this.config.playout.maxBufferedMs,
     });
     const report: RoomReport = { roomId, wav: wavPath ?? null, sampleRate: this.engine.sampleRate, narrations: [] };
@@ -73,6 +93,7 @@ export class NarrationService {
       maxQueued: this.config.limits.maxQueuedNarrations,
       metrics: this.metrics,
       log: this.log,
+      scheduler: this.scheduler,
       listener: {
         ...listener,
         onNarrationEnd: (r) => {
@@ -111,6 +132,7 @@ export class NarrationService {
   async close(): Promise<void> {
     for (const roomId of [...this.rooms.keys()]) await this.closeRoom(roomId);
     this.unsubscribe();
+    if (this.ownsScheduler) this.scheduler.close();
   }
 
   private narrating = new Set<string>();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
+import type { SynthesisJobResult, SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import type { Playout, PlayoutEvent } from '../playout/playout.ts';
 import type { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
@@ -46,6 +47,10 @@ export interface RoomNarratorDeps {
   readonly metrics: NarrationMetrics;
   readonly log: Logger;
   readonly listener: RoomNarratorListener;
+  /** The process's synthesis scheduler (shared by all rooms). */
+  readonly scheduler: SynthesisScheduler;
+  /** Chunk jobs a narration keeps submitted at once (N, N+1); default 2. More weakens FIFO back-pressure. */
+  readonly maxOutstanding?: number;
 }
 
 /**
@@ -56,12 +61,19 @@ export interface RoomNarratorDeps {
  * playback), so queued narrations follow without a gap; the playout plays them in
  * the order they were accepted. Back-pressure: synthesis waits while the room's
  * FIFO holds more than `playout.maxBufferedMs`.
+ *
+ * Chunks go to the process's {@link SynthesisScheduler} (shared by every room), which
+ * orders them by how soon each room needs them; the narrator keeps at most
+ * `maxOutstanding` submitted per narration and reports the delivered RTF (queue waits
+ * included) to the playout's pre-buffer gate.
  */
 export class RoomNarrator {
   private readonly queue: Narration[] = [];
   private readonly live = new Map<string, Narration>();
   private pumping = false;
   private closed = false;
+  /** A whole chunk's delivered RTF reached the gate (the gate keeps it across narrations). */
+  private rtfMeasured = false;
 
   constructor(private readonly deps: RoomNarratorDeps) {}
 
@@ -122,6 +134,7 @@ export class RoomNarrator {
     if (targets.length === 0) return [];
     // Playout first: the fade-out must not wait behind synthesis teardown.
     this.deps.playout.cancel(this.deps.roomId, ids ? targets.map((n) => n.id) : null, requestedAtMs);
+    if (!ids) this.deps.scheduler.cancelRoom(this.deps.roomId);
     for (const n of targets) {
       n.abort.abort();
       n.pending.end();
@@ -215,47 +228,129 @@ export class RoomNarrator {
     }
   }
 
+  /**
+   * Feeds one narration's chunks to the scheduler, keeping up to `maxOutstanding` jobs
+   * submitted so the scheduler sees N+1 while N synthesizes. Blocks reach the playout in
+   * chunk order: the oldest outstanding job streams straight to the FIFO (TTFA is its first
+   * block), later ones are held until every earlier chunk is done.
+   */
   private async synthesizeNarration(n: Narration): Promise<void> {
-    const { engine, playout, roomId, log, metrics } = this.deps;
+    const { playout, roomId, log } = this.deps;
     const signal = n.abort.signal;
+    const depth = Math.max(1, this.deps.maxOutstanding ?? 2);
+    const window: OutstandingChunk[] = [];
+    const delivery = { lastDoneAtMs: -Infinity };
     try {
       for (;;) {
         const chunk = await n.pending.next(signal);
         if (!chunk) break;
         if (chunk.spoken.trim() === '') continue; // whitespace-only span: nothing to say
         await playout.waitForSpace(roomId, signal);
-        const started = performance.now();
-        let samples = 0;
-        try {
-          for await (const block of engine.synthesize(
-            { narrationId: n.id, index: chunk.index, text: chunk.spoken, language: this.deps.language },
-            this.deps.voice,
-            signal,
-          )) {
-            if (signal.aborted) break;
-            if (block.length === 0) continue;
-            samples += block.length;
-            playout.push(roomId, n.id, chunk.index, block);
-          }
-        } catch (err) {
-          if (isAbortError(err) || signal.aborted) throw err;
-          // One bad chunk must not end the narration or the room.
-          log.warn({ roomId, narrationId: n.id, chunkIndex: chunk.index, err: (err as Error).message }, 'chunk synthesis failed');
-          continue;
-        }
-        const elapsed = performance.now() - started;
-        n.synthesisMs += elapsed;
-        n.synthesizedSamples += samples;
-        if (samples > 0) {
-          const rtf = elapsed / 1000 / (samples / engine.sampleRate);
-          metrics.rtf.observe(rtf);
-          playout.setRtf(roomId, rtf);
-        }
+        while (window.length >= depth) await this.settleHead(n, window, delivery);
+        window.push(this.submitChunk(n, chunk.index, chunk.spoken, window));
       }
+      while (window.length > 0) await this.settleHead(n, window, delivery);
     } catch (err) {
       if (!isAbortError(err) && !signal.aborted) log.error({ roomId, narrationId: n.id, err }, 'narration synthesis failed');
     } finally {
       if (!signal.aborted) playout.endNarration(roomId, n.id);
     }
   }
+
+  private submitChunk(n: Narration, index: number, text: string, window: readonly OutstandingChunk[]): OutstandingChunk {
+    const { playout, roomId, engine, language } = this.deps;
+    const estimatedMs = (text.length / Math.max(1e-6, engine.charsPerSecond(language))) * 1000;
+    // Lead = audio the room plays before it needs this chunk: its FIFO plus what its earlier chunks still owe.
+    let leadMs = playout.bufferedMs(roomId);
+    for (const o of window) leadMs += Math.max(0, o.estimatedMs - (o.samples * 1000) / engine.sampleRate);
+    const slot = { index, estimatedMs, samples: 0, held: window.length === 0 ? null : [], submittedAtMs: performance.now() } as OutstandingChunk;
+    slot.result = this.deps.scheduler.submit({
+      roomId,
+      narrationId: n.id,
+      chunk: { narrationId: n.id, index, text, language },
+      voice: this.deps.voice,
+      leadMs,
+      signal: n.abort.signal,
+      onBlock: (block) => {
+        if (n.abort.signal.aborted) return;
+        if (!this.rtfMeasured) this.reportStreamingRtf(slot, block.length);
+        slot.samples += block.length;
+        if (slot.held) slot.held.push(block);
+        else playout.push(roomId, n.id, index, block);
+      },
+    });
+    slot.result.catch(() => undefined); // awaited in order by settleHead; avoid an unhandled rejection meanwhile
+    return slot;
+  }
+
+  /**
+   * Before the room's first chunk settles, the gate would start on the tier pre-buffer alone,
+   * and an engine slower than real time (CPU XTTS, RTF 2–3) would underrun right after. So the
+   * first chunk's streaming rate goes to the gate as soon as two blocks are in: block time per
+   * audio after the first block (the first block's delay is TTFB, not rate), scaled by the
+   * room's share of the engine (rooms active in the scheduler / streams), since under
+   * contention this room gets only that share of the engine's time.
+   */
+  private reportStreamingRtf(slot: OutstandingChunk, blockSamples: number): void {
+    const now = performance.now();
+    if (slot.firstBlockAtMs === undefined) {
+      slot.firstBlockAtMs = now;
+      slot.firstBlockSamples = blockSamples;
+      return;
+    }
+    const audioMs = ((slot.samples + blockSamples - (slot.firstBlockSamples ?? 0)) * 1000) / this.deps.engine.sampleRate;
+    const { scheduler } = this.deps;
+    const share = Math.max(1, scheduler.activeRooms / scheduler.concurrency);
+    if (audioMs > 0) this.deps.playout.setRtf(this.deps.roomId, ((now - slot.firstBlockAtMs) / audioMs) * share);
+  }
+
+  /** Waits for the oldest outstanding chunk, records its figures, and lets the next one stream. */
+  private async settleHead(n: Narration, window: OutstandingChunk[], delivery: { lastDoneAtMs: number }): Promise<void> {
+    const { playout, roomId, log, metrics, engine } = this.deps;
+    const head = window[0];
+    try {
+      const r = await head.result;
+      const doneAtMs = performance.now();
+      n.synthesisMs += r.synthesisMs;
+      n.synthesizedSamples += r.samples;
+      if (r.samples > 0) {
+        const audioSeconds = r.samples / engine.sampleRate;
+        metrics.rtf.observe(r.synthesisMs / 1000 / audioSeconds);
+        // The gate needs the rate audio reaches this room, queue waits under contention included:
+        // time since this chunk became the one awaited (submitted, or the previous one done).
+        const deliveredMs = doneAtMs - Math.max(head.submittedAtMs, delivery.lastDoneAtMs);
+        playout.setRtf(roomId, Math.max(0, deliveredMs) / 1000 / audioSeconds);
+        this.rtfMeasured = true;
+      }
+      delivery.lastDoneAtMs = doneAtMs;
+    } catch (err) {
+      if (isAbortError(err) || n.abort.signal.aborted) throw err;
+      // One bad chunk must not end the narration or the room.
+      log.warn({ roomId, narrationId: n.id, chunkIndex: head.index, err: (err as Error).message }, 'chunk synthesis failed');
+    } finally {
+      window.shift();
+      const next = window[0];
+      if (next?.held && !n.abort.signal.aborted) {
+        for (const block of next.held) playout.push(roomId, n.id, next.index, block);
+      }
+      if (next) next.held = null;
+    }
+  }
+}
+
+/** A chunk submitted to the scheduler and not yet settled by its narration. */
+interface OutstandingChunk {
+  readonly index: number;
+  /** Audio the chunk should yield, from the engine's speaking rate, ms. */
+  readonly estimatedMs: number;
+  /** Samples yielded so far. */
+  samples: number;
+  /** Blocks waiting for earlier chunks; null once this chunk streams straight to the playout. */
+  held: Float32Array[] | null;
+  /** performance.now() at submit. */
+  readonly submittedAtMs: number;
+  /** performance.now() and length of the first block, for the streaming RTF of a room's first chunk. */
+  firstBlockAtMs?: number;
+  firstBlockSamples?: number;
+  result: Promise<SynthesisJobResult>;
 }

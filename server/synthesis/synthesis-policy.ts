@@ -22,6 +22,10 @@ export interface SynthesisPolicySource {
   current(): SynthesisPolicy;
   /** Subscribes to changes; returns the unsubscribe function. */
   onChange(listener: (policy: SynthesisPolicy) => void): () => void;
+  /** Detects what the policy depends on (hardware); awaited at startup when present. */
+  init?(): Promise<unknown>;
+  /** Stops monitors; called at shutdown when present. */
+  close?(): void | Promise<void>;
 }
 
 /** The core's policy when no GPU-tier plugin is mounted: two jobs in flight, no yield, config pre-buffer. */
