@@ -42,6 +42,12 @@ export const plugin: PluginDescriptor<GpuTierOptions> = {
       .inSingletonScope();
     bind(TOKENS.SynthesisPolicy).toService(GPU_TIER_SERVICE);
   }),
+  commands: {
+    gpu: {
+      description: 'show the detected GPU(s), the tier, every config value and where it came from',
+      run: async (flags, pluginOptions) => (await import('./gpu-command.ts')).runGpuCommand({ json: flags.json === true, options: pluginOptions ?? {} }),
+    },
+  },
 };
 
 export default plugin;

@@ -6,6 +6,7 @@ import { runSay } from './say-command.ts';
 import { runChunk } from './chunk-command.ts';
 import { runDemo } from './demo-command.ts';
 import { runDevices } from './devices-command.ts';
+import { runPluginCommand } from './plugin-command.ts';
 
 /**
  * `vrpg-narrator`: the game server and its tools. Every command reads the same
@@ -60,6 +61,13 @@ program
   .option('--json', 'print JSON')
   .addOption(configOption())
   .action((opts) => runDevices(opts));
+
+program
+  .command('gpu')
+  .description('show the detected GPU(s), the tier, every synthesis config value and where it came from (plugin gpu-tier)')
+  .option('--json', 'print JSON')
+  .addOption(configOption())
+  .action((opts) => runPluginCommand('gpu-tier', 'gpu', opts));
 
 function parsePort(value: string): number {
   const port = Number(value);

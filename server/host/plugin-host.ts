@@ -27,8 +27,29 @@ export function availablePlugins(dirs: readonly string[]): string[] {
   return [...names].sort();
 }
 
-function searchDirs(config: AppConfig): string[] {
+function searchDirs(config: Pick<AppConfig, 'pluginDirs'>): string[] {
   return [...config.pluginDirs.map((d) => resolve(d)), PLUGINS_DIR];
+}
+
+/**
+ * Imports one plugin's descriptor by folder name, from `config.pluginDirs` then plugins/.
+ * @throws ConfigError for an unknown plugin, a load failure, or a folder that exports no matching descriptor
+ */
+export async function loadPluginDescriptor(name: string, config: Pick<AppConfig, 'pluginDirs'>): Promise<PluginDescriptor> {
+  const dirs = searchDirs(config);
+  const dir = dirs.find((d) => existsSync(join(d, name, 'index.ts')));
+  if (!dir) throw new ConfigError(`plugins.${name}`, `unknown plugin; available: ${availablePlugins(dirs).join(', ') || '(none)'}`);
+  let mod: { plugin?: PluginDescriptor; default?: PluginDescriptor };
+  try {
+    mod = await import(pathToFileURL(join(dir, name, 'index.ts')).href);
+  } catch (err) {
+    throw new ConfigError(`plugins.${name}`, `plugin failed to load: ${(err as Error).message}`, { cause: err });
+  }
+  const descriptor = mod.plugin ?? mod.default;
+  if (!descriptor || descriptor.name !== name) {
+    throw new ConfigError(`plugins.${name}`, `plugins/${name}/index.ts must export a descriptor named "${name}" as \`plugin\``);
+  }
+  return descriptor;
 }
 
 /** A mounted plugin: its descriptor and validated options. */
@@ -44,22 +65,9 @@ export interface MountedPlugin {
  *   bad plugin option, missing required plugin, engine or sink nobody provides
  */
 export async function mountPlugins(config: AppConfig): Promise<MountedPlugin[]> {
-  const dirs = searchDirs(config);
-  const known = availablePlugins(dirs);
   const mounted: MountedPlugin[] = [];
   for (const [name, rawOptions] of Object.entries(config.plugins)) {
-    const dir = dirs.find((d) => existsSync(join(d, name, 'index.ts')));
-    if (!dir) throw new ConfigError(`plugins.${name}`, `unknown plugin; available: ${known.join(', ') || '(none)'}`);
-    let mod: { plugin?: PluginDescriptor; default?: PluginDescriptor };
-    try {
-      mod = await import(pathToFileURL(join(dir, name, 'index.ts')).href);
-    } catch (err) {
-      throw new ConfigError(`plugins.${name}`, `plugin failed to load: ${(err as Error).message}`, { cause: err });
-    }
-    const descriptor = mod.plugin ?? mod.default;
-    if (!descriptor || descriptor.name !== name) {
-      throw new ConfigError(`plugins.${name}`, `plugins/${name}/index.ts must export a descriptor named "${name}" as \`plugin\``);
-    }
+    const descriptor = await loadPluginDescriptor(name, config);
     const parsed = descriptor.optionsSchema.safeParse(rawOptions);
     if (!parsed.success) throw configErrorFromZod(parsed.error, `plugins.${name}`);
     mounted.push({ descriptor, options: parsed.data });

@@ -23,6 +23,12 @@ export interface PluginDescriptor<Options = unknown> {
   readonly provides: { readonly engines?: readonly string[]; readonly sinks?: readonly string[] };
   /** The plugin's bindings. Options are injected with `@inject(pluginOptionsToken(name))`. */
   readonly module: ContainerModule;
+  /**
+   * CLI subcommands the plugin contributes (`vrpg-narrator <name>`), run without starting
+   * the server. `run` returns the text to print; it gets the command's flags and the
+   * plugin's options from the config (unvalidated when the plugin is not mounted).
+   */
+  readonly commands?: Readonly<Record<string, PluginCommand>>;
   /** Sink plugins that drive devices list them here, for `vrpg-narrator devices`. */
   readonly listOutputDevices?: () => Promise<readonly OutputDeviceInfo[]>;
 }
@@ -36,4 +42,10 @@ export interface OutputDeviceInfo {
   /** Hz */
   readonly defaultSampleRate?: number;
   readonly hostAPIName?: string;
+}
+
+/** A CLI subcommand contributed by a plugin. */
+export interface PluginCommand {
+  readonly description: string;
+  run(flags: Record<string, unknown>, pluginOptions: unknown): Promise<string>;
 }

@@ -85,6 +85,20 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     expect((wav.samples.length / wav.sampleRate) * 1000).to.be.at.least(report.audioMs);
   });
 
+  it('gpu --json reports the card, its tier and where each value came from (stand-in nvidia-smi on PATH: no GPU here)', async () => {
+    const fixtures = join(process.cwd(), 'test', 'fixtures', 'nvidia-smi');
+    const { stdout } = await run(process.execPath, [BIN, 'gpu', '--json'], {
+      env: { ...env, PATH: `${fixtures}:${process.env.PATH}`, FAKE_NVIDIA_SMI_FIXTURE: 'rtx-4090', VRPG_XTTS_PREBUFFER_SECONDS: '2' },
+      timeout: 30_000,
+    });
+    const report = JSON.parse(stdout);
+    expect(report.gpus[0].name).to.contain('4090');
+    expect(report.tier).to.equal('high-end');
+    expect(report.config.prebufferSeconds).to.equal(2);
+    expect(report.sources.prebufferSeconds).to.match(/VRPG_XTTS_PREBUFFER_SECONDS|env/);
+    expect(report.fallbackReason).to.equal(null);
+  });
+
   it('refuses to start with a bad config, naming the key', async () => {
     try {
       await run(process.execPath, [BIN, 'serve'], { env: { ...env, VRPG_ENGINE: 'xtts' }, timeout: 30_000 });

@@ -57,6 +57,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
 
   it('refuses to seat someone with a bad name, saying why', async () => {
     const { dm } = await table();
+    await dm.waitForState((s) => s.players?.size === 2);
     for (const [options, expected] of [
       [{}, /name/],
       [{ name: '' }, /name is empty/],
