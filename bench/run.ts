@@ -19,6 +19,7 @@ import { measureOverhead } from './scenarios/overhead.ts';
 import { measureCancel } from './scenarios/cancel.ts';
 import { measureJitter } from './scenarios/jitter.ts';
 import { measureRooms, type RoomsResult } from './scenarios/rooms.ts';
+import { formatSchedulerTable, runSchedulerScenario, type SchedulerBenchResult } from './scenarios/scheduler.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
   const p = await BenchPipeline.start({ workDir, maxRooms: Math.max(256, ...plan.roomSteps) });
   let results: Record<string, unknown>;
   const figures: Figure[] = [];
+  let scheduler: SchedulerBenchResult | null = null;
   try {
     progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
     const ttfa = await measureTtfa(p, plan.ttfaIterations);
@@ -135,6 +137,9 @@ async function main(): Promise<void> {
       roomsFigure(roomsInstant, 'rooms.instant', 'Playout capacity (instant engine)'),
     );
 
+    progress('scheduler per GPU tier (simulated engines, virtual time)');
+    scheduler = await runSchedulerScenario({ quick });
+
     const playoutStats = await p.playoutStats();
     results = {
       startedAt,
@@ -146,7 +151,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler },
     };
   } finally {
     await p.close();
@@ -157,6 +162,7 @@ async function main(): Promise<void> {
   const failed = judged.filter((f) => f.pass === false);
   process.stdout.write(`\nVRPG Narrator benchmark${quick ? ' (quick)' : ''} — ${startedAt}, ${cpus().length} CPUs, Node ${process.version}\n\n`);
   process.stdout.write(formatTable(figures) + '\n\n');
+  if (scheduler) process.stdout.write('Scheduler per tier (simulated engines, virtual time):\n' + formatSchedulerTable(scheduler) + '\n\n');
   process.stdout.write(`${judged.length - failed.length} of ${judged.length} targets met` + (failed.length ? `; missed: ${failed.map((f) => f.id).join(', ')}` : '') + '\n');
   const file = writeResults(RESULTS_DIR, results as { startedAt: string });
   process.stdout.write(`wrote ${file} and ${join(RESULTS_DIR, 'latest.json')}\n`);
