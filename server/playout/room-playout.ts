@@ -8,8 +8,8 @@ import { SEAM_MS, TRANSPORT_FADE_MS, fadeIn, fadeOut, fadeOutThenSilence, rampSa
 /** Options of {@link RoomPlayout}. */
 export interface RoomPlayoutOptions extends Pick<OpenRoomOptions, 'sampleRate' | 'prebufferMs' | 'maxBufferedMs'> {
   readonly roomId: string;
-  /** Expected chunk duration for the gate's RTF rule, ms; default 2 000 (see PrebufferGate). */
-  readonly expectedChunkMs?: number;
+  /** Longest chunk's audio for the gate's start rule, ms; default 8 000 (see PrebufferGate). */
+  readonly maxChunkMs?: number;
 }
 
 /** Playout-side state of one narration. */
@@ -85,7 +85,7 @@ export class RoomPlayout {
     this.gate = new PrebufferGate({
       prebufferMs: options.prebufferMs,
       capMs: Math.max(FRAME_MS, options.maxBufferedMs * 0.8),
-      expectedChunkMs: options.expectedChunkMs,
+      maxChunkMs: options.maxChunkMs,
       frameMs: FRAME_MS,
     });
     this.seamLen = rampSamples(SEAM_MS, this.sampleRate);

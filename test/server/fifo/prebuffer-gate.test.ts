@@ -52,15 +52,77 @@ describe('PrebufferGate', () => {
     expect(g.state).to.equal('idle');
   });
 
-  it('shrinks the threshold to the floor for fast engines and grows it for slow ones', () => {
+  it('starts a fast engine (espeak-class, rtf 0.01–0.05) on the floor: the first chunk covers the next one', () => {
+    for (const rtf of [0.01, 0.02, 0.05]) {
+      const g = gate();
+      g.setRtf(rtf);
+      g.begin();
+      expect(g.thresholdMs(), `rtf ${rtf}`).to.equal(60);
+      expect(g.decide(40, false)).to.equal('buffering');
+      expect(g.decide(60, false)).to.equal('playing');
+    }
+  });
+
+  it('asks for the lead of one longest chunk at w = 0: (r·maxChunk + margin) / (1 − r)', () => {
     const g = gate();
-    g.setRtf(0.02);
-    expect(g.thresholdMs()).to.equal(60);
     g.setRtf(0.5);
-    expect(g.thresholdMs()).to.equal(2000);
-    g.setRtf(0.9);
+    g.begin();
+    // (0.5 × 8000 + 300) / 0.5 = 8600 → capped at 4000 (capMs)
     expect(g.thresholdMs()).to.equal(4000);
+    const wide = new PrebufferGate({ prebufferMs: 250, capMs: 12_000 });
+    wide.setRtf(0.5);
+    wide.begin();
+    expect(wide.thresholdMs()).to.equal(8600);
+  });
+
+  it('lowers the threshold as it waits, since synthesis goes on meanwhile (1 ms of waiting = 1/(1 − r) ms less audio)', () => {
+    const g = new PrebufferGate({ prebufferMs: 250, capMs: 12_000 });
+    g.setRtf(0.5);
+    g.begin();
+    expect(g.decide(0, false)).to.equal('buffering'); // no audio yet: the clock has not started
+    expect(g.thresholdMs()).to.equal(8600);
+    for (let i = 0; i < 100; i++) expect(g.decide(1000, false)).to.equal('buffering'); // 2 000 ms waited with audio
+    expect(g.thresholdMs()).to.equal((4300 - 2000) / 0.5);
+    expect(g.decide(4599, false)).to.equal('buffering');
+    expect(g.decide(4700, false)).to.equal('playing');
+  });
+
+  it('near real time waits about one longest chunk’s synthesis instead of an unbounded lead', () => {
+    const g = new PrebufferGate({ prebufferMs: 250, capMs: 12_000 });
+    g.setRtf(0.95);
+    g.begin();
+    let frames = 0;
+    let buffered = 500;
+    // Audio arriving at the engine's rate: 20 ms of time brings 20 / 0.95 ms of audio.
+    while (g.decide(buffered, false) === 'buffering') {
+      frames++;
+      buffered += 20 / 0.95;
+      if (frames > 1000) break;
+    }
+    expect(g.state).to.equal('playing');
+    const waitedMs = frames * 20;
+    // Start rule: w + 0.05·B ≥ 0.95·8000 + 300 = 7900 → w ≈ 7.4 s, B ≈ 8.3 s, below the 12 s cap the old rule asked.
+    expect(waitedMs).to.be.within(7000, 7900);
+    expect(buffered).to.be.below(9000);
+  });
+
+  it('drops the first-chunk credit after an underrun (the next chunk may follow a short remainder)', () => {
+    const g = new PrebufferGate({ prebufferMs: 250, capMs: 12_000 });
+    g.setRtf(0.05);
+    g.begin();
+    expect(g.thresholdMs()).to.equal(60);
+    g.decide(100, false);
+    expect(g.decide(0, false)).to.equal('underrun');
+    // (0.05 × 8000 + 300) / 0.95 ≈ 737 ms before the first frame of waiting
+    expect(g.thresholdMs()).to.be.closeTo(700 / 0.95, 1e-9);
+    expect(g.decide(200, false)).to.equal('underrun');
+  });
+
+  it('waits for the whole narration when rtf ≥ 1', () => {
+    const g = gate();
     g.setRtf(1.2);
+    expect(g.thresholdMs()).to.equal(Infinity);
+    g.setRtf(1);
     expect(g.thresholdMs()).to.equal(Infinity);
   });
 
@@ -68,8 +130,13 @@ describe('PrebufferGate', () => {
     const g = gate();
     g.setRtf(1.5);
     g.begin();
-    expect(g.decide(3000, false)).to.equal('buffering');
+    for (let i = 0; i < 1000; i++) expect(g.decide(3000, false)).to.equal('buffering');
     expect(g.decide(4000, false)).to.equal('playing');
+  });
+
+  it('rejects bad duration options naming them', () => {
+    expect(() => new PrebufferGate({ prebufferMs: 250, capMs: 4000, maxChunkMs: -1 })).to.throw(/maxChunkMs.*-1/);
+    expect(() => new PrebufferGate({ prebufferMs: 250, capMs: 4000, marginMs: Number.NaN })).to.throw(/marginMs/);
   });
 
   it('rejects a bad RTF naming it', () => {

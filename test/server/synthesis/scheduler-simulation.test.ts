@@ -42,8 +42,10 @@ describe('synthesis scheduler simulation (simulated XTTS-like engines: test doub
 
   it('a fast engine starts sooner than the tier pre-buffer; one slower than real time waits instead of underrunning', async () => {
     const fast = await simulateRooms({ ...tiers.high, rooms: 1, audioSeconds: 20 });
-    expect(fast.rooms[0].prebufferMs[0]!).to.be.below(tiers.high.policy.prebufferMs);
+    // The gate's threshold falls as it waits while the engine streams audio in, so what
+    // the table hears is first audio well before the tier's default pre-buffer.
     expect(fast.rooms[0].ttfaMs!).to.be.below(tiers.high.policy.prebufferMs);
+    expect(fast.rooms[0].underruns).to.equal(0);
     const slow = await simulateRooms({ ...tiers.cpu, rooms: 1, audioSeconds: 20 });
     expect(slow.rooms[0].underruns).to.equal(0);
     expect(slow.rooms[0].measuredRtf!).to.be.above(1);
