@@ -176,3 +176,15 @@ export function chunkBounds(o: SemanticChunkerOptions): ChunkBounds {
   const firstMin = Math.min(o.firstMinSeconds * cps, firstForcedMin);
   return { hardMin, hardMax, targetMin, targetMax, firstMin, firstForcedMin, firstMax };
 }
+
+/**
+ * Checks a speaking rate measured from audio before a chunker adopts it.
+ * @param charsPerSecond spoken chars per second of audio
+ * @throws RangeError when not a positive finite number
+ */
+export function checkCharsPerSecond(charsPerSecond: number): number {
+  if (!Number.isFinite(charsPerSecond) || charsPerSecond <= 0) {
+    throw new RangeError(`charsPerSecond must be a positive finite number, got ${charsPerSecond}`);
+  }
+  return charsPerSecond;
+}

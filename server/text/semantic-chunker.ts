@@ -1,4 +1,4 @@
-import { resolveChunkerOptions, type SemanticChunkerOptions, type TextChunk } from './chunker-options.ts';
+import { checkCharsPerSecond, resolveChunkerOptions, type SemanticChunkerOptions, type TextChunk } from './chunker-options.ts';
 import { StreamingChunker } from './streaming-chunker.ts';
 
 export {
@@ -48,10 +48,7 @@ export class SemanticChunker {
    * @throws RangeError when not a positive finite number.
    */
   setCharsPerSecond(charsPerSecond: number): void {
-    if (!Number.isFinite(charsPerSecond) || charsPerSecond <= 0) {
-      throw new RangeError(`charsPerSecond must be a positive finite number, got ${charsPerSecond}`);
-    }
-    this.opts.charsPerSecond = charsPerSecond;
+    this.opts.charsPerSecond = checkCharsPerSecond(charsPerSecond);
   }
 
   /**

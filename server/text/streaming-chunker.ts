@@ -1,5 +1,5 @@
 import {
-  chunkBounds, resolveChunkerOptions, type ChunkBounds, type ChunkBoundary, type SemanticChunkerOptions, type TextChunk,
+  checkCharsPerSecond, chunkBounds, resolveChunkerOptions, type ChunkBounds, type ChunkBoundary, type SemanticChunkerOptions, type TextChunk,
 } from './chunker-options.ts';
 import { normalizeForSpeech } from './normalize.ts';
 import { classifyBoundary, type BoundaryToken, type PauseKind, type PausePoint } from './pause-points.ts';
@@ -63,10 +63,7 @@ export class StreamingChunker {
    * @throws RangeError when not a positive finite number.
    */
   setCharsPerSecond(charsPerSecond: number): void {
-    if (!Number.isFinite(charsPerSecond) || charsPerSecond <= 0) {
-      throw new RangeError(`charsPerSecond must be a positive finite number, got ${charsPerSecond}`);
-    }
-    this.opts.charsPerSecond = charsPerSecond;
+    this.opts.charsPerSecond = checkCharsPerSecond(charsPerSecond);
     this.bounds = chunkBounds(this.opts);
   }
 
