@@ -119,7 +119,7 @@ export class PortAudioSinkFactory implements AudioSinkFactory {
   private unavailable(reason: string, fields: Record<string, unknown>): null {
     if (!this.reported.has(reason)) {
       this.reported.add(reason);
-      this.log.warn({ sink: this.name, ...fields }, `native audio sink unavailable: ${reason}; narrating to the other sinks`);
+      this.log.warn({ sink: this.name, problem: reason, ...fields }, 'native audio sink unavailable; narrating to the other sinks');
     }
     return null;
   }

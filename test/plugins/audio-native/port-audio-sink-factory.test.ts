@@ -34,7 +34,7 @@ describe('PortAudioSinkFactory', () => {
     const warnings = logs.filter((l) => l.level === WARN);
     expect(warnings).to.have.length(1);
     expect(String(warnings[0]!.err)).to.contain('libportaudio.so.2');
-    expect(String(warnings[0]!.msg)).to.contain('naudiodon failed to load');
+    expect(String(warnings[0]!.problem)).to.contain('naudiodon failed to load');
   });
 
   describe('with real PortAudio under a fixture ALSA config', () => {
