@@ -36,6 +36,12 @@ describe('plugin host', () => {
     expect(sinks).to.have.members(['wav', 'native']);
   });
 
+  it('accepts the example config shipped in config/, plugin options included', async () => {
+    const { config: example } = loadConfig({ file: join(process.cwd(), 'config', 'narrator.example.json'), env: {} });
+    const mounted = await mountPlugins(example);
+    expect(mounted.map((m) => m.descriptor.name)).to.have.members(['tts-espeak', 'audio-native']);
+  });
+
   it('swaps the engine and sinks by config alone', async () => {
     const c = config({ sinks: ['wav'], plugins: { 'tts-espeak': {} } });
     const container = await buildContainer(c, { log });
