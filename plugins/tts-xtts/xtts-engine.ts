@@ -1,0 +1,114 @@
+import { inject, injectable } from 'inversify';
+import type { Logger } from 'pino';
+import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
+import { abortError, isAbortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
+import type { XttsBackend } from './backend.ts';
+import { describe } from './http-request.ts';
+import { XTTS_CHAR_LIMITS, XTTS_LANGUAGES, XTTS_SAMPLE_RATE, assertXttsLanguage } from './languages.ts';
+import type { XttsOptions } from './options.ts';
+import { XttsSpeakingRate } from './speaking-rate.ts';
+import { XttsHttpBackend } from './xtts-http-backend.ts';
+
+/** Creates the backend the options select. @throws Error for a backend this build lacks */
+export type XttsBackendFactory = (options: XttsOptions, log: Logger) => XttsBackend;
+
+/** The backends of this build: `http` only (the options schema already refuses `onnx`). */
+export const defaultBackendFactory: XttsBackendFactory = (options, log) => {
+  if (options.backend === 'http') return new XttsHttpBackend(options, log);
+  throw new Error(`plugins.tts-xtts.backend: "${options.backend}" is not implemented yet in this build`);
+};
+
+/**
+ * The XTTS-v2 engine (engine name `xtts`): mono f32 blocks in [-1, 1] at 24 000 Hz, streamed as the
+ * backend produces them. Per-language text limits are XTTS's own `char_limits`.
+ *
+ * Failures: an unsupported language, an unknown voice, or a call before `init()` throw from
+ * `synthesize()` at once. A request that fails (after the backend's retries, or mid-stream) ends
+ * its chunk with an Error naming the chunk (`narrationId#index`) and the cause, for the narrator
+ * to log and move on. Abort rejects with `abortError(signal)`.
+ */
+@injectable()
+export class XttsEngine implements TtsEngine {
+  readonly name = 'xtts';
+  readonly sampleRate = XTTS_SAMPLE_RATE;
+  readonly languages: readonly string[] = XTTS_LANGUAGES;
+
+  private readonly log: Logger;
+  private readonly rate = new XttsSpeakingRate();
+  private backend: XttsBackend | undefined;
+  private initPromise: Promise<void> | undefined;
+  private ready = false;
+  private closed = false;
+
+  /** Cheap: nothing is contacted before `init()`. */
+  constructor(
+    @inject(pluginOptionsToken('tts-xtts')) private readonly options: XttsOptions,
+    @inject(TOKENS.Logger) log: Logger,
+    private readonly createBackend: XttsBackendFactory = defaultBackendFactory,
+  ) {
+    this.log = log.child({ plugin: 'tts-xtts' });
+  }
+
+  /** XTTS-v2's `char_limits` entry for the language. @throws Error for an unsupported language */
+  maxChars(language: string): number {
+    return XTTS_CHAR_LIMITS[assertXttsLanguage(language)];
+  }
+
+  /** Estimate, then a moving average of measured chunks (speaking-rate.ts). @throws Error for an unsupported language */
+  charsPerSecond(language: string): number {
+    return this.rate.charsPerSecond(assertXttsLanguage(language));
+  }
+
+  /**
+   * Checks the server is reachable and resolves every configured voice (cloning references once).
+   * Later calls return the same promise; a failed init can be retried.
+   * @throws Error naming the URL and cause, or the voice and what is wrong with it
+   */
+  init(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('XttsEngine is closed'));
+    this.initPromise ??= (async () => {
+      this.backend ??= this.createBackend(this.options, this.log);
+      await this.backend.init();
+      this.ready = true;
+    })().catch((err: unknown) => {
+      this.initPromise = undefined;
+      throw err;
+    });
+    return this.initPromise;
+  }
+
+  /**
+   * Streams one chunk's audio.
+   * @param voice a configured voice name (`xtts-streaming-server`) or the server's voice (`openai`); undefined = `defaultVoice`
+   * @throws Error at once for an unsupported language, an unknown voice, before `init()` or after `close()`
+   */
+  synthesize(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal): AsyncIterable<Float32Array> {
+    if (this.closed) throw new Error('XttsEngine is closed');
+    const language = assertXttsLanguage(chunk.language);
+    if (!this.ready || !this.backend) throw new Error('XttsEngine.synthesize() called before init() completed');
+    const resolved = this.backend.resolveVoice(voice);
+    return this.stream(this.backend, chunk, { text: chunk.text, language, voice: resolved }, signal);
+  }
+
+  /** Aborts requests in flight and releases the backend. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend?.close();
+  }
+
+  private async *stream(backend: XttsBackend, chunk: TtsChunk, request: Parameters<XttsBackend['stream']>[0], signal: AbortSignal): AsyncGenerator<Float32Array> {
+    if (signal.aborted) throw abortError(signal);
+    let samples = 0;
+    try {
+      for await (const block of backend.stream(request, signal)) {
+        samples += block.length;
+        yield block;
+      }
+    } catch (err) {
+      if (isAbortError(err) || signal.aborted) throw abortError(signal);
+      throw new Error(`XTTS chunk ${chunk.narrationId}#${chunk.index} failed after ${samples} samples: ${describe(err)}`, { cause: err });
+    }
+    this.rate.observe(request.language, request.text.length, samples / this.sampleRate);
+  }
+}
