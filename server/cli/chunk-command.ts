@@ -4,6 +4,7 @@ import type { TtsEngine } from '../synthesis/tts-engine.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { SemanticChunker } from '../text/semantic-chunker.ts';
 import { configFor, type CommonOptions } from './common.ts';
+import { engineOverrides, type EngineFlags } from './engine-flags.ts';
 
 /**
  * `chunk`: reads text on stdin and prints one JSON object per chunk per line:
@@ -11,10 +12,11 @@ import { configFor, type CommonOptions } from './common.ts';
  * the configured one) supplies the per-language character limit and speaking rate;
  * it is not started.
  */
-export async function runChunk(opts: CommonOptions & { lang?: string; engine?: string }): Promise<void> {
+export async function runChunk(opts: CommonOptions & EngineFlags & { lang?: string }): Promise<void> {
+  const base = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' });
   const { config, log } = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' }, {
     ...(opts.lang ? { language: opts.lang } : {}),
-    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...engineOverrides({ engine: opts.engine }, base.config.plugins['tts-xtts']),
     sinks: ['wav'],
   });
   const container = await buildContainer(config, { log });

@@ -43,6 +43,10 @@ program
   .option('-o, --out <file.wav>', 'write the audio the sinks received to this WAV file')
   .option('-d, --device <name>', 'play on this output device (name, part of a name, or index; see `devices`)')
   .option('-l, --lang <code>', 'language, e.g. en or pt')
+  .option('-e, --engine <name>', 'TTS engine (espeak, xtts); default: the configured engine')
+  .option('--xtts-url <url>', 'XTTS server (coqui xtts-streaming-server) to synthesize with; implies --engine xtts')
+  .option('--voice-wav <file.wav>', 'reference WAV (3–30 s) to clone the voice from through the XTTS server')
+  .option('--voice <name>', 'voice name (a configured voice, or the name for --voice-wav)')
   .addOption(configOption())
   .addOption(logOption())
   .action((text, opts) => runSay(text, opts));

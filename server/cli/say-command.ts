@@ -8,6 +8,7 @@ import { NarrationService } from '../narration/narration-service.ts';
 import { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { configFor, type CommonOptions } from './common.ts';
+import { engineOverrides, type EngineFlags } from './engine-flags.ts';
 
 /**
  * `say "TEXT"`: one narration through the full pipeline (chunker → engine → FIFO →
@@ -15,7 +16,7 @@ import { configFor, type CommonOptions } from './common.ts';
  * `--device` plays on a device; neither = the configured sinks. Prints the
  * narration's report line as JSON.
  */
-export async function runSay(text: string, opts: CommonOptions & { out?: string; device?: string; lang?: string }): Promise<void> {
+export async function runSay(text: string, opts: CommonOptions & EngineFlags & { out?: string; device?: string; lang?: string }): Promise<void> {
   const sinks: string[] = [];
   if (opts.out) sinks.push('wav');
   if (opts.device !== undefined) sinks.push('native');
@@ -26,6 +27,8 @@ export async function runSay(text: string, opts: CommonOptions & { out?: string;
     const asIndex = /^\d+$/.test(opts.device) ? Number(opts.device) : opts.device;
     overrides['plugins.audio-native.device'] = asIndex;
   }
+  const base = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' });
+  Object.assign(overrides, engineOverrides(opts, base.config.plugins['tts-xtts']));
   const { config, log } = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' }, overrides);
   if (opts.device !== undefined && !config.plugins['audio-native']) {
     throw new ConfigError('--device', 'needs the audio-native plugin mounted (plugins.audio-native)');

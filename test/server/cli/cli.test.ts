@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as wavefileNs from 'wavefile';
+import { XttsStandInServer } from '../../fixtures/xtts/stand-in-server.ts';
+import { writeToneWav } from '../../fixtures/xtts/tone-wav.ts';
 
 // wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.
 const { WaveFile } = ('WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default);
@@ -97,6 +99,40 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     expect(report.config.prebufferSeconds).to.equal(2);
     expect(report.sources.prebufferSeconds).to.match(/VRPG_XTTS_PREBUFFER_SECONDS|env/);
     expect(report.fallbackReason).to.equal(null);
+  });
+
+  it('say --xtts-url --voice-wav clones the voice and writes the 24 kHz audio the sinks received (stand-in XTTS server: no weights here)', async () => {
+    const server = await XttsStandInServer.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'vrpg-xtts-say-'));
+      const ref = writeToneWav(dir, 'innkeeper.wav', 4);
+      const file = join(dir, 'out.wav');
+      const { stdout } = await run(
+        process.execPath,
+        [BIN, 'say', 'Welcome, travellers. Rooms are two silver a night.', '--xtts-url', server.url, '--voice-wav', ref, '--voice', 'innkeeper', '--out', file],
+        { env, timeout: 60_000 },
+      );
+      const report = JSON.parse(stdout.trim().split('\n').pop()!);
+      expect(report.audioMs).to.be.greaterThan(0);
+      expect(server.requests.map((r) => r.path)).to.include.members(['/clone_speaker', '/tts_stream']);
+      const wav = readWav(file);
+      expect(wav.sampleRate).to.equal(24_000);
+      expect((wav.samples.length / wav.sampleRate) * 1000).to.be.at.least(report.audioMs);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('chunk --engine xtts never emits spoken text over XTTS\'s per-language limit', async () => {
+    const text = 'The caravan crossed the desert for nine days and nine nights without water or shade or rest ' .repeat(12);
+    const child = execFile(process.execPath, [BIN, 'chunk', '--engine', 'xtts', '--lang', 'pt'], { env });
+    child.stdin!.end(text);
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    await new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(null) : reject(new Error(`exit ${code}`)))));
+    const chunks = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(chunks.map((c) => c.text).join('')).to.equal(text);
+    for (const c of chunks) expect(c.chars).to.be.at.most(203); // XTTS-v2 char_limits["pt"]
   });
 
   it('refuses to start with a bad config, naming the key', async () => {
