@@ -20,6 +20,7 @@ import { measureCancel } from './scenarios/cancel.ts';
 import { measureJitter } from './scenarios/jitter.ts';
 import { measureRooms, type RoomsResult } from './scenarios/rooms.ts';
 import { formatSchedulerTable, runSchedulerScenario, type SchedulerBenchResult } from './scenarios/scheduler.ts';
+import { measureRemoteTtfa } from '../test/fixtures/xtts/measure-ttfa.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   let results: Record<string, unknown>;
   const figures: Figure[] = [];
   let scheduler: SchedulerBenchResult | null = null;
+  let xttsRemote: unknown = null;
   try {
     progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
     const ttfa = await measureTtfa(p, plan.ttfaIterations);
@@ -140,6 +142,15 @@ async function main(): Promise<void> {
     progress('scheduler per GPU tier (simulated engines, virtual time)');
     scheduler = await runSchedulerScenario({ quick });
 
+    progress('XTTS remote path on loopback (stand-in server)');
+    const remote = (await measureRemoteTtfa(quick ? 50 : 200)) as Record<string, { median: number; p95: number; max: number }>;
+    xttsRemote = remote;
+    const added = Object.entries(remote).find(([k]) => /first.?byte/i.test(k))?.[1];
+    if (added) {
+      figures.push(figure({ id: 'xtts.remote.addedTtfa.p95', label: 'XTTS remote path: first byte → first block p95', value: round(added.p95, 3), unit: 'ms',
+        note: `median ${added.median} ms, max ${added.max} ms; stand-in server on loopback` }));
+    }
+
     const playoutStats = await p.playoutStats();
     results = {
       startedAt,
@@ -151,7 +162,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote },
     };
   } finally {
     await p.close();
