@@ -138,6 +138,16 @@ export class EspeakEngine implements TtsEngine {
   }
 
   /**
+   * Checks that espeak has `voice` for `language` (after `init()`).
+   * @throws Error for an unsupported language, a voice that does not speak it, or before `init()`
+   */
+  checkVoice(voice: string, language: string): void {
+    const lang = assertEspeakLanguage(language);
+    if (!this.voiceCatalog) throw new Error('EspeakEngine.checkVoice() called before init() completed');
+    this.voiceCatalog.resolve(lang, voice, this.defaultVoices[lang]);
+  }
+
+  /**
    * Subscribes to a report after each request espeak ran (not for those dropped before starting).
    * @returns unsubscribe
    */

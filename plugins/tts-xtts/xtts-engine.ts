@@ -90,6 +90,16 @@ export class XttsEngine implements TtsEngine {
     return this.stream(this.backend, chunk, { text: chunk.text, language, voice: resolved }, signal);
   }
 
+  /**
+   * Checks that `voice` is configured (or, for `openai`, passed through) after `init()`.
+   * @throws Error naming the voice and the configured ones, or before `init()`
+   */
+  checkVoice(voice: string, language: string): void {
+    assertXttsLanguage(language);
+    if (!this.ready || !this.backend) throw new Error('XttsEngine.checkVoice() called before init() completed');
+    this.backend.resolveVoice(voice);
+  }
+
   /** Aborts requests in flight and releases the backend. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -7,12 +7,17 @@ import { z } from 'zod';
  * players at the table. `interrupt` cancels what is playing and queued
  * (e.g. combat starts); `queue` plays after it.
  */
+/** A voice name as messages and rules carry it: `dm`, `npc:innkeeper`, `en-gb-x-rp`, `pt-br+f2`. */
+export const VoiceName = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9:_+.-]*$/, 'voice: letters, digits and : _ + . -');
+
 export const NarrationRuleSchema = z
   .object({
     template: z.string().min(1),
     priority: z.enum(['interrupt', 'queue']).default('queue'),
     /** Players (not only the DM) may send this event. */
     players: z.boolean().default(false),
+    /** Engine voice for this event's narration (e.g. an NPC's cloned XTTS voice); unset = the room's. */
+    voice: VoiceName.optional(),
   })
   .strict();
 export type NarrationRule = z.infer<typeof NarrationRuleSchema>;

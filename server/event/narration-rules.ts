@@ -10,6 +10,8 @@ export interface GameEvent {
 export interface RenderedEvent {
   readonly text: string;
   readonly priority: NarrationRule['priority'];
+  /** The rule's voice, if it names one. */
+  readonly voice?: string;
 }
 
 /** An event the rules refuse; `message` is shown to the client that sent it. */
@@ -58,7 +60,7 @@ export class NarrationRules {
       if (value.length > MAX_FIELD_CHARS) throw new EventRejected(`event "${event.type}" field "${name}" is longer than ${MAX_FIELD_CHARS} characters`);
       return value;
     });
-    return { text: text.replace(/\s+/g, ' ').trim(), priority: rule.priority };
+    return { text: text.replace(/\s+/g, ' ').trim(), priority: rule.priority, ...(rule.voice ? { voice: rule.voice } : {}) };
   }
 
   private playerEventTypes(): string[] {

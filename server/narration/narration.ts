@@ -51,6 +51,8 @@ export class Narration {
     readonly trigger: NarrationTrigger,
     readonly receivedAtMs: number,
     readonly sampleRate: number,
+    /** Engine voice of this narration; undefined = the room's default. */
+    readonly voice?: string,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }

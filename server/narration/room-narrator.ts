@@ -15,6 +15,8 @@ export interface NarrationRequest {
   readonly priority: 'interrupt' | 'queue';
   /** When the server received the event or request, epoch ms (TTFA starts here). */
   readonly receivedAtMs: number;
+  /** Engine voice for this narration (a character's voice); undefined = the room's default. */
+  readonly voice?: string;
 }
 
 /** A streamed narration the DM feeds delta by delta, as an LLM produces it. */
@@ -90,7 +92,7 @@ export class RoomNarrator {
 
   /**
    * Narrates a whole text.
-   * @throws RangeError when the room already has `maxQueued` narrations waiting
+   * @throws RangeError when the room already has `maxQueued` narrations waiting, or the engine refuses `request.voice`
    */
   narrate(text: string, request: NarrationRequest): Narration {
     const narration = this.accept(request);
@@ -200,11 +202,19 @@ export class RoomNarrator {
 
   private accept(request: NarrationRequest): Narration {
     if (this.closed) throw new Error('room narrator is closed');
+    // Refuse a bad voice before an interrupt cancels what is playing.
+    if (request.voice !== undefined) {
+      try {
+        this.deps.engine.checkVoice?.(request.voice, this.deps.language);
+      } catch (err) {
+        throw new RangeError(`voice "${request.voice}": ${(err as Error).message}`, { cause: err });
+      }
+    }
     if (request.priority === 'interrupt') this.cancel(request.receivedAtMs);
     if (this.live.size > this.deps.maxQueued) {
       throw new RangeError(`too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
     }
-    const narration = new Narration(randomUUID(), request.trigger, request.receivedAtMs, this.deps.engine.sampleRate);
+    const narration = new Narration(randomUUID(), request.trigger, request.receivedAtMs, this.deps.engine.sampleRate, request.voice);
     this.live.set(narration.id, narration);
     this.queue.push(narration);
     this.deps.playout.beginNarration(this.deps.roomId, narration.id);
@@ -268,7 +278,7 @@ export class RoomNarrator {
       roomId,
       narrationId: n.id,
       chunk: { narrationId: n.id, index, text, language },
-      voice: this.deps.voice,
+      voice: n.voice ?? this.deps.voice,
       leadMs,
       signal: n.abort.signal,
       onBlock: (block) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VoiceName } from '../config/schema.ts';
 
 /**
  * Client → server message payloads of the `table` room, validated at the boundary.
@@ -29,8 +30,11 @@ export const JoinOptionsSchema = z.object({
 export type JoinOptions = z.infer<typeof JoinOptionsSchema>;
 
 export function narrateSchema(maxChars: number) {
-  return z.object({ text: narrationText(maxChars) });
+  return z.object({ text: narrationText(maxChars), voice: VoiceName.optional() });
 }
+
+/** `narrate_start` payload: an optional voice for the whole stream. */
+export const StreamStartSchema = z.object({ voice: VoiceName.optional() }).optional();
 
 export function deltaSchema(maxChars: number) {
   return z.object({ text: z.string({ error: 'text must be a string' }).max(maxChars).refine((s) => !CONTROL_CHARS.test(s), { error: 'text contains control characters' }) });

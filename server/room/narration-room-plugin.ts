@@ -5,7 +5,7 @@ import { nowMs } from '../threads/spawn-worker.ts';
 import { EventRejected, NarrationRules } from '../event/narration-rules.ts';
 import type { NarrationService } from '../narration/narration-service.ts';
 import type { NarrationStream, RoomNarrator } from '../narration/room-narrator.ts';
-import { CancelSchema, GameEventSchema, JoinOptionsSchema, deltaSchema, describeIssue, narrateSchema, type ErrorMessage } from './messages.ts';
+import { CancelSchema, GameEventSchema, JoinOptionsSchema, StreamStartSchema, deltaSchema, describeIssue, narrateSchema, type ErrorMessage } from './messages.ts';
 import { Player, type TableState } from './table-state.ts';
 
 type TableRoom = Room<{ state: TableState }>;
@@ -15,8 +15,8 @@ type TableRoom = Room<{ state: TableState }>;
  * roles, the rules table, DM commands, and the wiring between the room's state
  * and its {@link RoomNarrator}.
  *
- * Messages (client → server): `event` {type, ...fields}; DM only: `narrate` {text},
- * `narrate_start` {}, `narrate_delta` {text}, `narrate_end` {}, `cancel` {narrationId?},
+ * Messages (client → server): `event` {type, ...fields}; DM only: `narrate` {text, voice?},
+ * `narrate_start` {voice?}, `narrate_delta` {text}, `narrate_end` {}, `cancel` {narrationId?},
  * `pause`, `resume`. Server → client: `accepted` {type, narrationId}, `error` {type, message},
  * `narration-start` {narrationId, trigger}, `narration-end` (the narration's report).
  * A refused message gets an `error` back; the room carries on.
@@ -40,15 +40,18 @@ export class NarrationRoomPlugin extends RoomPlugin<TableRoom> {
     narrate: (client: Client, message: unknown) =>
       this.guard(client, 'narrate', () => {
         this.requireDm(client, 'narrate');
-        const { text } = this.parse(narrateSchema(this.maxChars()), message);
-        const n = this.narrator.narrate(text, { trigger: 'dm:text', priority: 'queue', receivedAtMs: nowMs() });
+        const receivedAtMs = nowMs();
+        const { text, voice } = this.parse(narrateSchema(this.maxChars()), message);
+        const n = this.narrator.narrate(text, { trigger: 'dm:text', priority: 'queue', receivedAtMs, voice });
         client.send('accepted', { type: 'narrate', narrationId: n.id });
       }),
-    narrate_start: (client: Client) =>
+    narrate_start: (client: Client, message: unknown) =>
       this.guard(client, 'narrate_start', () => {
+        const receivedAtMs = nowMs();
         this.requireDm(client, 'narrate_start');
+        const voice = this.parse(StreamStartSchema, message ?? undefined)?.voice;
         this.streams.get(client.sessionId)?.end();
-        const stream = this.narrator.stream({ trigger: 'dm:stream', priority: 'queue', receivedAtMs: nowMs() });
+        const stream = this.narrator.stream({ trigger: 'dm:stream', priority: 'queue', receivedAtMs, voice });
         this.streams.set(client.sessionId, stream);
         client.send('accepted', { type: 'narrate_start', narrationId: stream.id });
       }),
@@ -151,7 +154,7 @@ export class NarrationRoomPlugin extends RoomPlugin<TableRoom> {
     const players = [...this.room.state.players.values()].map((p) => p.name).join(', ');
     const rendered = this.rules.render(event, role, { players });
     if (rendered.text.length > this.maxChars()) throw new EventRejected(`narration of "${event.type}" is longer than ${this.maxChars()} characters`);
-    const n = this.narrator.narrate(rendered.text, { trigger: `event:${event.type}`, priority: rendered.priority, receivedAtMs });
+    const n = this.narrator.narrate(rendered.text, { trigger: `event:${event.type}`, priority: rendered.priority, receivedAtMs, voice: rendered.voice });
     client.send('accepted', { type: 'event', narrationId: n.id });
   }
 

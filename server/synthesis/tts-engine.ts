@@ -42,6 +42,12 @@ export interface TtsEngine {
    * @throws Error naming the problem for an unsupported language or voice
    */
   synthesize(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal): AsyncIterable<Float32Array>;
+  /**
+   * Checks a voice before a narration is accepted, so a bad name is refused to the sender
+   * instead of failing chunk by chunk. Optional: engines without it are checked at synthesis.
+   * @throws Error naming the voice and the allowed ones
+   */
+  checkVoice?(voice: string, language: string): void;
   /** Release threads, sessions and memory. */
   close(): Promise<void>;
 }

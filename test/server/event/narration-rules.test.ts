@@ -6,6 +6,7 @@ const rules = new NarrationRules({
   dice_roll: { template: '{name} rolls {dice} and gets {result}.', priority: 'queue', players: true },
   combat_start: { template: 'Combat begins! {enemies} attack.', priority: 'interrupt', players: false },
   roll_call: { template: 'At the table: {players}.', priority: 'queue', players: true },
+  innkeeper: { template: 'The innkeeper says: {line}', priority: 'queue', players: false, voice: 'npc:innkeeper' },
 });
 
 describe('NarrationRules', () => {
@@ -16,6 +17,11 @@ describe('NarrationRules', () => {
 
   it('drops an optional placeholder that is absent and tidies spaces', () => {
     expect(rules.render({ type: 'enter_location', location: 'the crypt' }, 'dm').text).to.equal('You enter the crypt.');
+  });
+
+  it('carries the rule voice, and none when the rule names none', () => {
+    expect(rules.render({ type: 'innkeeper', line: 'Welcome!' }, 'dm').voice).to.equal('npc:innkeeper');
+    expect(rules.render({ type: 'combat_start', enemies: 'Ghouls' }, 'dm')).to.not.have.property('voice');
   });
 
   it('carries the rule priority', () => {

@@ -133,6 +133,19 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect(report.audioMs).to.be.greaterThan(5000);
   });
 
+  it('narrates in a voice the DM names, and refuses a voice the engine lacks before cancelling anything', async () => {
+    const { dm } = await table();
+    const refused = await dm.request('narrate', { text: 'Hello there.', voice: 'xx-nowhere' });
+    expect(refused.ok).to.equal(false);
+    expect((refused as { message: string }).message).to.match(/voice "xx-nowhere"/);
+    const accepted = (await dm.request('narrate', { text: 'The old sailor squints at you.', voice: 'en-gb-x-rp' })) as { ok: boolean; narrationId: string };
+    expect(accepted.ok).to.equal(true);
+    const report = await dm.waitForEnd(accepted.narrationId);
+    expect(report.audioMs).to.be.greaterThan(500);
+    const badName = await dm.request('narrate', { text: 'x', voice: '../etc/passwd' });
+    expect((badName as { message: string }).message).to.match(/voice/);
+  });
+
   it('narrates streamed text delta by delta', async () => {
     const { dm } = await table();
     const start = await dm.request('narrate_start');
