@@ -13,6 +13,7 @@ import { NarrationService } from './narration/narration-service.ts';
 import { SynthesisScheduler } from './synthesis/synthesis-scheduler.ts';
 import { defaultSynthesisPolicy, fixedPolicySource, type SynthesisPolicySource } from './synthesis/synthesis-policy.ts';
 import { NarrationMetrics } from './observability/metrics.ts';
+import type { ModelManager } from './models/model-manager.ts';
 import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
 
 /** A running narrator: the Colyseus server, its narration service and how to stop both. */
@@ -65,6 +66,7 @@ export async function policySourceOf(
  */
 export async function startApp(config: AppConfig, log: Logger): Promise<NarratorApp> {
   const container = await buildContainer(config, { log });
+  const models = container.get<ModelManager>(TOKENS.ModelManager);
   const engine = await startEngine(container, config);
   const playout = await ThreadedPlayout.start({ config });
   const metrics = new NarrationMetrics({ defaultMetrics: true });
@@ -81,6 +83,9 @@ export async function startApp(config: AppConfig, log: Logger): Promise<Narrator
         service.refreshGauges();
         res.set('Content-Type', metrics.registry.contentType);
         res.end(await metrics.registry.metrics());
+      });
+      app.get('/models', (_req: unknown, res: any) => {
+        res.json(models.status());
       });
       app.get('/health', (_req: unknown, res: any) => {
         res.json({ ok: true, engine: engine.name, sampleRate: engine.sampleRate });
@@ -110,6 +115,7 @@ export async function startApp(config: AppConfig, log: Logger): Promise<Narrator
         await policy.close?.();
         await playout.close();
         await engine.close();
+        await models.close();
       })()),
   };
 }

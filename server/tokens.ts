@@ -12,6 +12,8 @@ export const TOKENS = {
   TtsEngine: Symbol.for('vrpg/TtsEngine'),
   /** Multi-bound {@link AudioSinkFactory} implementations; config `sinks` picks them by name. */
   AudioSinkFactory: Symbol.for('vrpg/AudioSinkFactory'),
+  /** The process's {@link ModelManager} (server/models): engines hold models and sessions through it. */
+  ModelManager: Symbol.for('vrpg/ModelManager'),
   /** Optional {@link SynthesisPolicySource} (bound by plugins/gpu-tier); absent = the core default. */
   SynthesisPolicy: Symbol.for('vrpg/SynthesisPolicy'),
 } as const;

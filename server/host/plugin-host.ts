@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/schema.ts';
 import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
 import type { PluginDescriptor } from './plugin.ts';
 import { WavRecorderSinkFactory } from '../sinks/wav-recorder-sink.ts';
+import { ModelManager } from '../models/model-manager.ts';
 
 /** The repository's plugins/ folder. */
 export const PLUGINS_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
@@ -103,6 +104,8 @@ export async function buildContainer(config: AppConfig, opts: { log: Logger }): 
   container.bind(TOKENS.Config).toConstantValue(config);
   container.bind(TOKENS.Logger).toConstantValue(opts.log);
   container.bind(TOKENS.AudioSinkFactory).to(WavRecorderSinkFactory);
+  // One per container (thread): loads, warm-up, TTL and LRU eviction for any engine's models.
+  container.bind(TOKENS.ModelManager).toDynamicValue(() => new ModelManager({ log: opts.log.child({ part: 'models' }) }));
   for (const { descriptor, options } of mounted) {
     container.bind(pluginOptionsToken(descriptor.name)).toConstantValue(options);
     await container.loadAsync(descriptor.module);

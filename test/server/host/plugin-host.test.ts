@@ -8,6 +8,7 @@ import { buildContainer, mountPlugins } from '../../../server/host/plugin-host.t
 import { TOKENS } from '../../../server/tokens.ts';
 import type { AudioSinkFactory } from '../../../server/sinks/audio-sink.ts';
 import type { TtsEngine } from '../../../server/synthesis/tts-engine.ts';
+import type { ModelManager } from '../../../server/models/model-manager.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -34,6 +35,10 @@ describe('plugin host', () => {
     expect(engines.map((e) => e.name)).to.deep.equal(['espeak']);
     const sinks = container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory).map((f) => f.name);
     expect(sinks).to.have.members(['wav', 'native']);
+    const models = container.get<ModelManager>(TOKENS.ModelManager);
+    expect(models).to.equal(container.get(TOKENS.ModelManager)); // one per container
+    expect(models.status()).to.deep.equal([]);
+    await models.close();
   });
 
   it('accepts the example config shipped in config/, plugin options included', async () => {
