@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { abortError } from '../../server/synthesis/tts-engine.ts';
 
@@ -117,7 +118,9 @@ export async function* streamResponse(req: XttsRequest, opts: RequestOptions, me
       if (!retryable || attempt >= opts.retries.count) throw cause;
       const delayMs = opts.retries.baseDelayMs * 2 ** attempt;
       opts.log.warn({ url: req.url, attempt: attempt + 1, delayMs, err: describe(cause) }, 'XTTS request failed before the first byte; retrying');
-      await sleep(delayMs, opts.signal);
+      await delay(delayMs, undefined, { signal: opts.signal }).catch((err: unknown) => {
+        throw opts.signal.aborted ? abortError(opts.signal) : err;
+      });
     } finally {
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
@@ -153,16 +156,3 @@ async function serverMessage(res: Response): Promise<string> {
   return text.trim().slice(0, 300) || res.statusText;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(abortError(signal));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
