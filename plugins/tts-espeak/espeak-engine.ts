@@ -52,7 +52,7 @@ interface Slot {
 }
 
 /**
- * The embedded espeak-ng engine: warm WASM instances on 1–4 worker threads, one request at a time
+ * The embedded espeak-ng engine: warm instances (Emscripten wasm2js) on 1–4 worker threads, one request at a time
  * per worker, blocks streamed to the caller as espeak produces them (mono f32 in [-1, 1] at 22 050 Hz).
  *
  * Abort: the iterator rejects with `abortError(signal)` at once. A queued request is dropped without

@@ -8,13 +8,13 @@ export { EspeakEngine, ESPEAK_MAX_CHARS, type SynthesisReport, type EspeakStatus
 export { espeakOptionsSchema, type EspeakOptions, ESPEAK_LANGUAGES, DEFAULT_VOICES } from './options.ts';
 
 /**
- * The `tts-espeak` plugin: engine `espeak`, espeak-ng compiled to WASM
+ * The `tts-espeak` plugin: engine `espeak`, espeak-ng compiled by Emscripten (a wasm2js build: plain JS)
  * (@echogarden/espeak-ng-emscripten, GPL-3: kept inside this folder and loaded only in its worker threads).
  * Options: see {@link espeakOptionsSchema}.
  */
 export const plugin: PluginDescriptor<EspeakOptions> = {
   name: 'tts-espeak',
-  description: 'Embedded espeak-ng TTS (WASM, worker threads, 22 050 Hz; en, pt, es, fr, de, it)',
+  description: 'Embedded espeak-ng TTS (Emscripten wasm2js, worker threads, 22 050 Hz; en, pt, es, fr, de, it)',
   optionsSchema: espeakOptionsSchema,
   provides: { engines: ['espeak'] },
   module: new ContainerModule(({ bind }) => {
