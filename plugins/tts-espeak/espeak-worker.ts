@@ -38,7 +38,7 @@ function listVoices(instance: ESpeakNGWorker): EspeakVoiceInfo[] {
 /** Warm-up text and voice (see below); any voice warms the shared synthesis code. */
 const WARMUP_TEXT = 'The door creaks open, revealing a dusty hall lit by flickering torches.';
 const WARMUP_VOICE = 'en-us';
-const WARMUP_ROUNDS = 3;
+const WARMUP_ROUNDS = 8;
 
 let instance: ESpeakNGWorker;
 try {
@@ -50,8 +50,9 @@ try {
   instance.set_pitch(data.pitch);
   const instantiationMs = performance.now() - t0;
   // This build is wasm2js (plain JS), so V8 tiers it up over the first calls: measured here, a fresh
-  // instance took ~300 ms per 100-character chunk for ~8 chunks before settling at ~20 ms. Three
-  // throw-away sentences at start-up (~300-400 ms) take most of that off the first chunks.
+  // instance took ~300 ms per 100-character chunk for ~8 chunks before settling at ~20 ms. Eight
+  // throw-away sentences at start-up take most of that off the first chunks: with 3 rounds (~350 ms) the
+  // first narration after start measured TTFA 54–132 ms; with 8 (~600 ms) 30–52 ms (say, 3 runs each).
   const t1 = performance.now();
   instance.set_voice(WARMUP_VOICE);
   for (let i = 0; i < WARMUP_ROUNDS; i++) instance.synthesize(WARMUP_TEXT, () => 0);
