@@ -6,17 +6,8 @@ import type { TextChunk } from '../../../server/text/semantic-chunker.ts';
  * generator of varied narration for property tests.
  */
 
-/** Mulberry32: small seeded PRNG, so property-test failures reproduce. Returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 seeded PRNG (the bench's), so property-test failures reproduce. Returns floats in [0, 1). */
+export { seededRandom } from '../../../bench/util.ts';
 
 export const DIALOGUE_EN = `The tavern door bursts open, and a cold wind sweeps across the room. Dr. Vex steps inside, her cloak dripping with rain, while the bard stops mid-song. "Who among you," she asks, "has seen the Crimson Blade?" Nobody answers. "Run!" shouts the innkeeper. The innkeeper, a stout dwarf named Borin, wipes a mug and shrugs; he has heard that question before. Mr. Smith from St. Cuthbert's chapel whispers something... then falls silent.`;
 
