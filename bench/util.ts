@@ -14,17 +14,5 @@ export function busyLoop(ms: number): void {
   }
 }
 
-/**
- * A small seeded PRNG (mulberry32) so waits and text choices repeat from run to run.
- * @returns a function giving uniform numbers in [0, 1)
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG so waits and text choices repeat from run to run (server/util/seeded-random.ts). */
+export { seededRandom } from '../server/util/seeded-random.ts';
