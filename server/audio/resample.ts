@@ -64,3 +64,24 @@ export class StreamingResampler {
     this.src.destroy();
   }
 }
+
+/**
+ * Resamples a whole mono signal at once (e.g. a voice reference before feature extraction), with
+ * libsamplerate's SRC_SINC_BEST_QUALITY converter (≈ 145 dB SNR, 97 % bandwidth): offline work where
+ * quality beats speed. Not for streams (see {@link StreamingResampler}).
+ * @param input mono f32 in [-1, 1] at `inputRate`
+ * @returns mono f32 at `outputRate`, about `input.length × outputRate / inputRate` samples; `input` itself when the rates match
+ * @throws RangeError when a rate is not a positive integer
+ */
+export async function resampleOnce(input: Float32Array, inputRate: number, outputRate: number): Promise<Float32Array> {
+  for (const r of [inputRate, outputRate]) {
+    if (!Number.isInteger(r) || r <= 0) throw new RangeError(`resampler rate ${r} Hz is not a positive integer`);
+  }
+  if (inputRate === outputRate || input.length === 0) return input;
+  const src = await libsamplerate.create(1, inputRate, outputRate, { converterType: libsamplerate.ConverterType.SRC_SINC_BEST_QUALITY });
+  try {
+    return src.simple(input);
+  } finally {
+    src.destroy();
+  }
+}

@@ -5,15 +5,19 @@
  * source position (j + 0.5) / scale − 0.5, clamped at 0, between rows floor(p) and the next (the last row
  * repeats). Source: aten/src/ATen/native/UpSample.h `area_pixel_compute_source_index`.
  *
+ * One deviation: where torch computes zero output rows (a single latent at speed > 1) it raises
+ * "Input and output sizes should be greater than 0"; this keeps one row, so a one-token chunk at a fast
+ * speed still ends cleanly instead of failing.
+ *
  * @param latents row-major [rows][width]
  * @param rows T, the number of latents
  * @param width D
  * @param scale > 0; 1 returns the input unchanged
- * @returns { data: [floor(T × scale)][width], rows }
+ * @returns { data: [max(1, floor(T × scale))][width], rows } (0 rows for 0 input rows)
  */
 export function interpolateLatents(latents: Float32Array, rows: number, width: number, scale: number): { data: Float32Array; rows: number } {
   if (scale === 1) return { data: latents, rows };
-  const outRows = Math.floor(rows * scale);
+  const outRows = rows === 0 ? 0 : Math.max(1, Math.floor(rows * scale));
   const out = new Float32Array(outRows * width);
   for (let j = 0; j < outRows; j++) {
     const p = Math.max(0, (j + 0.5) / scale - 0.5);

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { ModelHandle } from '../../../server/models/model-spec.ts';
+import type { ModelManager } from '../../../server/models/model-manager.ts';
+import { seededRandom } from '../../../server/util/seeded-random.ts';
+import type { XttsBackend, XttsSynthesisRequest } from '../backend.ts';
+import type { XttsOptions } from '../options.ts';
+import type { ReferenceUpload } from '../reference-wav.ts';
+import type { SpeakerLatents } from '../speaker-latents.ts';
+import { XttsVoiceStore } from '../voice-store.ts';
+import { computeSpeakerLatents, readMonoWav, toConditioning } from './speaker-conditioning.ts';
+import { xttsInferenceStream, type SpeakerConditioning, type XttsStage, type XttsStreamSettings } from './xtts-inference.ts';
+import { XTTS_ONNX_FILES, XttsOnnxModel, type XttsSessionOptions } from './xtts-onnx-model.ts';
+import { warmUpXtts } from './warm-up.ts';
+
+/** What the backend needs from its host beyond the options. */
+export interface XttsOnnxDeps {
+  /** The container's model manager: the model loads once, stays resident while leased, evicts when idle. */
+  readonly models: ModelManager;
+  /** Execution providers and threads (from the GPU tier when mounted; CPU otherwise). */
+  readonly sessionOptions?: XttsSessionOptions;
+  /** Stage timings for metrics and the benchmark, ms. */
+  readonly onStage?: (stage: XttsStage, ms: number) => void;
+}
+
+/**
+ * The `onnx` backend: XTTS-v2 in this process on onnxruntime-node (./README.md). The model directory is
+ * registered with the {@link ModelManager} (id `xtts-onnx:<dir>`), loaded and warmed at `init()`, and leased
+ * for every chunk so it is never evicted mid-narration. Voices are cloned with the model's own encoders and
+ * cached next to the references, tagged with the model so another model's latents are never reused.
+ */
+export class XttsOnnxBackend implements XttsBackend {
+  private readonly modelDir: string;
+  private handle: ModelHandle<XttsOnnxModel> | undefined;
+  private voices: XttsVoiceStore | undefined;
+  private readonly conditioning = new Map<string, SpeakerConditioning>();
+  private readonly closing = new AbortController();
+  private seedCounter = 0;
+
+  constructor(private readonly options: XttsOptions, private readonly log: Logger, private readonly deps: XttsOnnxDeps) {
+    if (!options.modelDir) throw new Error('plugins.tts-xtts.modelDir is required for backend "onnx"');
+    this.modelDir = resolve(options.modelDir);
+  }
+
+  /** The model manager's id for this model directory. */
+  get modelId(): string {
+    return `xtts-onnx:${this.modelDir}`;
+  }
+
+  /** Where each voice's latents came from (tests, health output). */
+  get voiceSources(): XttsVoiceStore['loadedFrom'] {
+    return this.voices?.loadedFrom ?? new Map();
+  }
+
+  /**
+   * Loads and warms the model, then resolves every configured voice (cloning references once).
+   * @throws Error naming the model file or the voice at fault
+   */
+  async init(): Promise<void> {
+    this.handle ??= this.deps.models.register<XttsOnnxModel>({
+      id: this.modelId,
+      load: (signal, progress) => XttsOnnxModel.load(this.modelDir, this.deps.sessionOptions, progress, signal),
+      warmUp: (model, signal) => warmUpXtts(model, signal),
+      unload: (model) => model.release(),
+    });
+    const lease = await this.handle.acquire(this.closing.signal);
+    try {
+      const model = lease.model;
+      this.log.info({ modelDir: this.modelDir, ...model.gpt.shape, bytes: model.sizeBytes }, 'XTTS ONNX model ready');
+      const tag = await modelTag(this.modelDir);
+      this.voices ??= new XttsVoiceStore(this.options.voicesDir, this.options.voices, (upload) => this.clone(model, upload), this.log, model.width, tag);
+      await this.voices.load();
+      for (const name of this.voices.names) this.conditioning.set(name, toConditioning(this.voices.get(name)));
+    } finally {
+      lease.release();
+    }
+  }
+
+  resolveVoice(voice: string | undefined): string {
+    const names = this.voices?.names ?? Object.keys(this.options.voices);
+    const name = voice ?? this.options.defaultVoice ?? names[0];
+    if (name === undefined) throw new Error('no XTTS voice configured: set plugins.tts-xtts.voices (reference WAVs or latents files)');
+    if (!this.conditioning.has(name)) throw new Error(`unknown XTTS voice "${name}"; configured: ${names.join(', ') || '(none)'}`);
+    return name;
+  }
+
+  async *stream(request: XttsSynthesisRequest, signal: AbortSignal): AsyncGenerator<Float32Array> {
+    if (!this.handle) throw new Error('XttsOnnxBackend.stream() called before init()');
+    const voice = this.conditioning.get(request.voice);
+    if (!voice) throw new Error(`unknown XTTS voice "${request.voice}"`);
+    const lease = await this.handle.acquire(AbortSignal.any([signal, this.closing.signal]));
+    try {
+      const model = lease.model;
+      const ids = model.tokenizer.encode(request.text, request.language);
+      const o = this.options;
+      const settings: XttsStreamSettings = {
+        streamChunkSize: o.streamChunkSize,
+        speed: o.speed,
+        decoding: o.decoding === 'greedy' ? 'greedy' : o.sampling,
+        // One sequence per chunk: seed, seed + 1, … so a narration replays identically from a fresh start.
+        random: o.seed === undefined ? Math.random : seededRandom(o.seed + this.seedCounter++),
+      };
+      yield* xttsInferenceStream(model, ids, voice, settings, AbortSignal.any([signal, this.closing.signal]), this.deps.onStage);
+    } finally {
+      lease.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    if (this.handle) await this.deps.models.unload(this.modelId).catch(() => false);
+  }
+
+  private async clone(model: XttsOnnxModel, upload: ReferenceUpload): Promise<SpeakerLatents> {
+    const refs = await Promise.all(upload.references.map((r) => readMonoWav(r.path)));
+    return computeSpeakerLatents(model, refs);
+  }
+}
+
+/**
+ * A short tag naming the model for the latents cache: sha256 of the encoders' and mel stats' path, size and
+ * mtime (not their bytes, which can be large); a re-exported model gets new cache files.
+ */
+async function modelTag(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const real = await realpath(dir);
+  for (const name of [XTTS_ONNX_FILES.conditioningEncoder, XTTS_ONNX_FILES.speakerEncoder, XTTS_ONNX_FILES.melStats]) {
+    const s = await stat(join(real, name));
+    hash.update(`${join(real, name)}:${s.size}:${s.mtimeMs};`);
+  }
+  return `onnx-${hash.digest('hex').slice(0, 8)}`;
+}
