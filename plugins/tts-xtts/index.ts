@@ -4,7 +4,7 @@ import type { PluginDescriptor } from '../../server/host/plugin.ts';
 import { XttsEngine } from './xtts-engine.ts';
 import { xttsOptionsSchema, type XttsOptions } from './options.ts';
 
-export { XttsEngine, defaultBackendFactory, type XttsBackendFactory } from './xtts-engine.ts';
+export { XttsEngine, defaultBackendFactory, type XttsBackendFactory, type XttsBackendDeps } from './xtts-engine.ts';
 export { xttsOptionsSchema, XTTS_BACKENDS, XTTS_PROTOCOLS, type XttsOptions, type XttsVoiceConfig } from './options.ts';
 export { XTTS_CHAR_LIMITS, XTTS_LANGUAGES, XTTS_SAMPLE_RATE, type XttsLanguage } from './languages.ts';
 export type { XttsBackend, XttsSynthesisRequest } from './backend.ts';
@@ -14,12 +14,12 @@ export { validateReferenceWav, REFERENCE_MIN_SECONDS, REFERENCE_MAX_SECONDS } fr
 
 /**
  * The `tts-xtts` plugin: engine `xtts`, XTTS-v2 (24 000 Hz, voice cloning, 16 languages) on a remote
- * XTTS server (`backend: "http"`; the in-process `onnx` backend is not built yet).
- * Options: see {@link xttsOptionsSchema}. Contains no model weights.
+ * XTTS server (`backend: "http"`) or in this process on onnxruntime-node from an exported model folder
+ * (`backend: "onnx"`, onnx/README.md). Options: see {@link xttsOptionsSchema}. Contains no model weights.
  */
 export const plugin: PluginDescriptor<XttsOptions> = {
   name: 'tts-xtts',
-  description: 'XTTS-v2 TTS on an XTTS server (xtts-streaming-server or OpenAI-style /v1/audio/speech; 24 000 Hz, voice cloning)',
+  description: 'XTTS-v2 TTS on an XTTS server (xtts-streaming-server or OpenAI-style /v1/audio/speech) or in process on onnxruntime-node (24 000 Hz, voice cloning)',
   optionsSchema: xttsOptionsSchema,
   provides: { engines: ['xtts'] },
   module: new ContainerModule(({ bind }) => {

@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { XTTS_LANGUAGES } from './languages.ts';
 
 /**
- * Backends of the plugin. `http` talks to an XTTS server; `onnx` (in-process onnxruntime-node on the
- * XTTS-v2 streaming ONNX export) is a later milestone: the schema accepts the key so configs can be
- * written against it, and refuses the value with "not implemented yet in this build".
+ * Backends of the plugin: `http` talks to an XTTS server; `onnx` runs the XTTS-v2 streaming ONNX export
+ * in process on onnxruntime-node (plugins/tts-xtts/onnx/README.md).
  */
 export const XTTS_BACKENDS = ['http', 'onnx'] as const;
 
@@ -28,8 +27,13 @@ export type XttsVoiceConfig = z.output<typeof voiceSchema>;
 
 /**
  * Options of the `tts-xtts` plugin (config `plugins.tts-xtts`). Unknown keys are rejected.
- * - `backend`: `http` (default). `onnx` is refused: not implemented yet in this build.
+ * - `backend`: `http` (default) or `onnx`.
  * - `url`: base URL of the XTTS server (required for `http`), e.g. `http://gpu-box:8000`.
+ * - `modelDir`: the exported model directory (required for `onnx`; layout in onnx/README.md).
+ * - `decoding` (`onnx`): `sample` (default; `sampling` applies) or `greedy` (argmax: deterministic, for tests).
+ * - `sampling` (`onnx`): `{ temperature, topK, topP, repetitionPenalty }`, defaults 0.75 / 50 / 0.85 / 10
+ *   (`Xtts.inference_stream`).
+ * - `seed` (`onnx`): makes sampling reproducible; absent = a new random sequence per chunk.
  * - `protocol`: see {@link XTTS_PROTOCOLS}; default `xtts-streaming-server`.
  * - `language`: default language, one of the XTTS languages (default `en`).
  * - `voices`: name → `{ wav: "ref.wav" | ["a.wav", "b.wav"] }` or `{ latents: "voice.json" }`; paths are
@@ -39,7 +43,8 @@ export type XttsVoiceConfig = z.output<typeof voiceSchema>;
  *   (`openai`: `alloy`).
  * - `voicesDir`: folder holding references and latents files (default `voices`, relative to the cwd).
  * - `streamChunkSize`: GPT tokens per streamed audio chunk (default 20 ≈ 0.93 s, Coqui's default).
- * - `speed`: speaking speed factor 0.5–2 (default 1), sent to `openai` servers.
+ * - `speed`: speaking speed factor 0.5–2 (default 1): sent to `openai` servers; `onnx` interpolates the
+ *   GPT latents by 1 / speed as `inference_stream` does.
  * - `model`, `responseFormat`: the `openai` request's `model` (default `xtts`) and `response_format`.
  * - `timeoutMs`: longest wait for a server's first byte, and for each next byte, ms (default 15 000).
  * - `retries`: `{ count, baseDelayMs }` retries before the first byte (connection errors, 5xx, 429),
@@ -48,6 +53,18 @@ export type XttsVoiceConfig = z.output<typeof voiceSchema>;
 export const xttsOptionsSchema = z
   .object({
     backend: z.enum(XTTS_BACKENDS).default('http'),
+    modelDir: z.string().min(1).optional(),
+    decoding: z.enum(['sample', 'greedy']).default('sample'),
+    sampling: z
+      .object({
+        temperature: z.number().gt(0).max(5).default(0.75),
+        topK: z.number().int().min(0).max(1026).default(50),
+        topP: z.number().gt(0).max(1).default(0.85),
+        repetitionPenalty: z.number().min(1).max(100).default(10),
+      })
+      .strict()
+      .default({ temperature: 0.75, topK: 50, topP: 0.85, repetitionPenalty: 10 }),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:8000' }).optional(),
     protocol: z.enum(XTTS_PROTOCOLS).default('xtts-streaming-server'),
     language: z.enum(XTTS_LANGUAGES).default('en'),
@@ -67,10 +84,9 @@ export const xttsOptionsSchema = z
   .strict()
   .superRefine((o, ctx) => {
     if (o.backend === 'onnx') {
-      ctx.addIssue({ code: 'custom', path: ['backend'], message: '"onnx" is not implemented yet in this build; use "http" with an XTTS server' });
-      return;
-    }
-    if (o.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for backend "http": the XTTS server\'s base URL' });
+      if (o.modelDir === undefined) ctx.addIssue({ code: 'custom', path: ['modelDir'], message: 'required for backend "onnx": the folder of the exported XTTS-v2 ONNX files' });
+      if (o.protocol === 'openai') ctx.addIssue({ code: 'custom', path: ['protocol'], message: 'applies to backend "http" only' });
+    } else if (o.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for backend "http": the XTTS server\'s base URL' });
     const names = Object.keys(o.voices);
     if (o.protocol === 'openai' && names.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['voices'], message: 'cloned voices need protocol "xtts-streaming-server"; an "openai" server takes its own voice names (set defaultVoice)' });

@@ -19,18 +19,20 @@ export const SPEAKER_EMBEDDING_LENGTH = 512;
 /**
  * Validates a value in the `/clone_speaker` format.
  * @param source where it came from, for the message (`POST /clone_speaker`, a file path)
+ * @param width expected row width of `gpt_cond_latent`: the GPT's model dimension (1024 for XTTS-v2;
+ *   another value only for a differently sized export, e.g. the test fixtures)
  * @throws Error naming the source and the field that is missing, mis-shaped or not finite numbers
  */
-export function parseSpeakerLatents(value: unknown, source: string): SpeakerLatents {
+export function parseSpeakerLatents(value: unknown, source: string, width: number = GPT_COND_LATENT_WIDTH): SpeakerLatents {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(`${source}: speaker latents must be an object with gpt_cond_latent and speaker_embedding, got ${kind(value)}`);
   }
   const v = value as Record<string, unknown>;
   const rows = v.gpt_cond_latent;
   if (!Array.isArray(rows) || rows.length !== GPT_COND_LATENT_ROWS) {
-    throw new Error(`${source}: gpt_cond_latent must be [${GPT_COND_LATENT_ROWS}][${GPT_COND_LATENT_WIDTH}] numbers, got ${shape(rows)}`);
+    throw new Error(`${source}: gpt_cond_latent must be [${GPT_COND_LATENT_ROWS}][${width}] numbers, got ${shape(rows)}`);
   }
-  rows.forEach((row, i) => checkNumbers(row, GPT_COND_LATENT_WIDTH, `${source}: gpt_cond_latent[${i}]`));
+  rows.forEach((row, i) => checkNumbers(row, width, `${source}: gpt_cond_latent[${i}]`));
   checkNumbers(v.speaker_embedding, SPEAKER_EMBEDDING_LENGTH, `${source}: speaker_embedding`);
   return { gpt_cond_latent: rows as number[][], speaker_embedding: v.speaker_embedding as number[] };
 }

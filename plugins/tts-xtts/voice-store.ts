@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import type { Logger } from 'pino';
 import type { XttsVoiceConfig } from './options.ts';
 import { readReferences, type ReferenceUpload } from './reference-wav.ts';
-import { parseSpeakerLatents, type SpeakerLatents } from './speaker-latents.ts';
+import { GPT_COND_LATENT_WIDTH, parseSpeakerLatents, type SpeakerLatents } from './speaker-latents.ts';
 
 /** Computes latents for reference audio (the backend's `/clone_speaker`). */
 export type SpeakerCloner = (upload: ReferenceUpload) => Promise<SpeakerLatents>;
@@ -26,6 +26,13 @@ export class XttsVoiceStore {
     private readonly voices: Readonly<Record<string, XttsVoiceConfig>>,
     private readonly clone: SpeakerCloner,
     private readonly log: Logger,
+    /** Row width of `gpt_cond_latent` the backend's model takes (1024 for XTTS-v2). */
+    private readonly latentWidth: number = GPT_COND_LATENT_WIDTH,
+    /**
+     * Names the model in cache file names (`<ref>.<hash>.<tag>.latents.json`), since another model
+     * (a server, or another export) computes other latents from the same reference; '' = none.
+     */
+    private readonly cacheTag: string = '',
   ) {}
 
   /** Configured voice names. */
@@ -69,11 +76,11 @@ export class XttsVoiceStore {
   private async resolveVoice(name: string, voice: XttsVoiceConfig): Promise<{ latents: SpeakerLatents; source: LatentsSource }> {
     if ('latents' in voice) {
       const path = await this.inside(voice.latents);
-      return { latents: parseSpeakerLatents(await readJson(path), path), source: 'latents-file' };
+      return { latents: parseSpeakerLatents(await readJson(path), path, this.latentWidth), source: 'latents-file' };
     }
     const paths = await Promise.all((Array.isArray(voice.wav) ? voice.wav : [voice.wav]).map((p) => this.inside(p)));
     const upload = await readReferences(paths);
-    const cachePath = join(dirname(paths[0]), `${basename(paths[0])}.${upload.contentHash.slice(0, 16)}.latents.json`);
+    const cachePath = join(dirname(paths[0]), `${basename(paths[0])}.${upload.contentHash.slice(0, 16)}${this.cacheTag ? `.${this.cacheTag}` : ''}.latents.json`);
     const cached = await this.readCache(cachePath);
     if (cached) return { latents: cached, source: 'disk-cache' };
     const latents = await this.clone(upload);
@@ -103,7 +110,7 @@ export class XttsVoiceStore {
       return undefined;
     }
     try {
-      return parseSpeakerLatents(json, path);
+      return parseSpeakerLatents(json, path, this.latentWidth);
     } catch (err) {
       this.log.warn({ path, err: (err as Error).message }, 'XTTS latents cache file is invalid; cloning again');
       return undefined;

@@ -1,4 +1,4 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import type { Logger } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
 import { abortError, isAbortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
@@ -8,15 +8,38 @@ import { XTTS_CHAR_LIMITS, XTTS_LANGUAGES, XTTS_SAMPLE_RATE, assertXttsLanguage 
 import type { XttsOptions } from './options.ts';
 import { XttsSpeakingRate } from './speaking-rate.ts';
 import { XttsHttpBackend } from './xtts-http-backend.ts';
+import type { XttsSessionOptions } from './onnx/xtts-onnx-model.ts';
+import { ModelManager } from '../../server/models/model-manager.ts';
 
-/** Creates the backend the options select. @throws Error for a backend this build lacks */
-export type XttsBackendFactory = (options: XttsOptions, log: Logger) => XttsBackend;
+/** What a backend may use from the host: the model manager and onnxruntime session options. */
+export interface XttsBackendDeps {
+  readonly models: ModelManager;
+  readonly sessionOptions?: XttsSessionOptions;
+}
 
-/** The backends of this build: `http` only (the options schema already refuses `onnx`). */
-export const defaultBackendFactory: XttsBackendFactory = (options, log) => {
-  if (options.backend === 'http') return new XttsHttpBackend(options, log);
-  throw new Error(`plugins.tts-xtts.backend: "${options.backend}" is not implemented yet in this build`);
+/** Creates the backend the options select. */
+export type XttsBackendFactory = (options: XttsOptions, log: Logger, deps: XttsBackendDeps) => XttsBackend | Promise<XttsBackend>;
+
+/**
+ * The backends: `http` (an XTTS server) and `onnx` (in process). The onnx backend is imported on demand
+ * so users of a server never load onnxruntime's native library.
+ */
+export const defaultBackendFactory: XttsBackendFactory = async (options, log, deps) => {
+  if (options.backend !== 'onnx') return new XttsHttpBackend(options, log);
+  const { XttsOnnxBackend } = await import('./onnx/xtts-onnx-backend.ts');
+  return new XttsOnnxBackend(options, log, deps);
 };
+
+/**
+ * The GPU-tier plugin's service as this plugin reads it (plugins/gpu-tier binds it under this symbol):
+ * only the execution providers and thread counts, so tts-xtts does not import gpu-tier.
+ */
+export const GPU_TIER_SERVICE_TOKEN = Symbol.for('vrpg/plugin/gpu-tier/GpuTierService');
+/** The part of plugins/gpu-tier's GpuTierService the onnx backend uses. */
+export interface GpuSessionSource {
+  init(): Promise<unknown>;
+  readonly config: { readonly executionProviders: readonly unknown[]; readonly sessionThreads: { intraOpNumThreads: number; interOpNumThreads: number } };
+}
 
 /**
  * The XTTS-v2 engine (engine name `xtts`): mono f32 blocks in [-1, 1] at 24 000 Hz, streamed as the
@@ -40,13 +63,24 @@ export class XttsEngine implements TtsEngine {
   private ready = false;
   private closed = false;
 
-  /** Cheap: nothing is contacted before `init()`. */
+  private readonly models: ModelManager;
+  private ownsModels = false;
+
+  /**
+   * Cheap: nothing is contacted or loaded before `init()`.
+   * @param models the container's model manager; absent (direct construction) = a private one, closed with the engine
+   * @param gpuTier the GPU-tier service when that plugin is mounted: the onnx backend's execution providers and threads
+   */
   constructor(
     @inject(pluginOptionsToken('tts-xtts')) private readonly options: XttsOptions,
     @inject(TOKENS.Logger) log: Logger,
+    @inject(TOKENS.ModelManager) @optional() models?: ModelManager,
+    @inject(GPU_TIER_SERVICE_TOKEN) @optional() private readonly gpuTier?: GpuSessionSource,
     private readonly createBackend: XttsBackendFactory = defaultBackendFactory,
   ) {
     this.log = log.child({ plugin: 'tts-xtts' });
+    this.ownsModels = models === undefined;
+    this.models = models ?? new ModelManager({ log: this.log });
   }
 
   /** XTTS-v2's `char_limits` entry for the language. @throws Error for an unsupported language */
@@ -67,7 +101,7 @@ export class XttsEngine implements TtsEngine {
   init(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('XttsEngine is closed'));
     this.initPromise ??= (async () => {
-      this.backend ??= this.createBackend(this.options, this.log);
+      this.backend ??= await this.createBackend(this.options, this.log, { models: this.models, sessionOptions: await this.sessionOptions() });
       await this.backend.init();
       this.ready = true;
     })().catch((err: unknown) => {
@@ -105,6 +139,15 @@ export class XttsEngine implements TtsEngine {
     if (this.closed) return;
     this.closed = true;
     await this.backend?.close();
+    if (this.ownsModels) await this.models.close();
+  }
+
+  /** CUDA then CPU from the GPU tier when mounted (detection awaited); onnxruntime's CPU defaults otherwise. */
+  private async sessionOptions(): Promise<XttsSessionOptions | undefined> {
+    if (this.options.backend !== 'onnx' || !this.gpuTier) return undefined;
+    await this.gpuTier.init();
+    const { executionProviders, sessionThreads } = this.gpuTier.config;
+    return { executionProviders: executionProviders as XttsSessionOptions['executionProviders'], ...sessionThreads };
   }
 
   private async *stream(backend: XttsBackend, chunk: TtsChunk, request: Parameters<XttsBackend['stream']>[0], signal: AbortSignal): AsyncGenerator<Float32Array> {

@@ -125,6 +125,21 @@ export class ModelManager extends EventEmitter<ModelManagerEvents> {
   }
 
   /**
+   * {@link register}, or the handle of the model already registered under `spec.id`: two engines
+   * (e.g. the same XTTS model folder configured twice) then share one load and one resident copy.
+   * The first registration's spec wins. Throws if the manager is closed.
+   */
+  registerOnce<T>(spec: ModelSpec<T>): ModelHandle<T> {
+    const existing = this.entries.get(spec.id);
+    if (!existing || this.closed) return this.register(spec);
+    return {
+      id: spec.id,
+      acquire: (signal) => this.acquire<T>(spec.id, signal),
+      status: () => existing.status(),
+    };
+  }
+
+  /**
    * Leases a model, loading and warming it first if needed (concurrent acquires share one
    * load). Rejects with: Error for an unknown id or a closed manager; `ModelLoadError`
    * (naming the id and cause) when the load fails — the next acquire retries; AbortError

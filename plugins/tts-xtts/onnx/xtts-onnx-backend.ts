@@ -59,7 +59,7 @@ export class XttsOnnxBackend implements XttsBackend {
    * @throws Error naming the model file or the voice at fault
    */
   async init(): Promise<void> {
-    this.handle ??= this.deps.models.register<XttsOnnxModel>({
+    this.handle ??= this.deps.models.registerOnce<XttsOnnxModel>({
       id: this.modelId,
       load: (signal, progress) => XttsOnnxModel.load(this.modelDir, this.deps.sessionOptions, progress, signal),
       warmUp: (model, signal) => warmUpXtts(model, signal),
@@ -108,9 +108,12 @@ export class XttsOnnxBackend implements XttsBackend {
     }
   }
 
+  /**
+   * Aborts chunks in flight. The model stays with the model manager (another engine may share it); the
+   * manager's TTL, or its own close, unloads it.
+   */
   async close(): Promise<void> {
     this.closing.abort();
-    if (this.handle) await this.deps.models.unload(this.modelId).catch(() => false);
   }
 
   private async clone(model: XttsOnnxModel, upload: ReferenceUpload): Promise<SpeakerLatents> {

@@ -29,12 +29,22 @@ describe('tts-xtts plugin descriptor', () => {
   it('fills option defaults', () => {
     expect(plugin.optionsSchema.parse({ url: URL_ })).to.deep.equal({
       backend: 'http', url: URL_, protocol: 'xtts-streaming-server', language: 'en', voices: {}, voicesDir: 'voices',
+      decoding: 'sample', sampling: { temperature: 0.75, topK: 50, topP: 0.85, repetitionPenalty: 10 },
       streamChunkSize: 20, speed: 1, model: 'xtts', responseFormat: 'pcm', timeoutMs: 15_000, retries: { count: 2, baseDelayMs: 250 },
     });
   });
 
-  it('refuses the onnx backend as not implemented yet, naming the key', () => {
-    expect(issues({ backend: 'onnx' })).to.deep.include({ path: 'backend', message: '"onnx" is not implemented yet in this build; use "http" with an XTTS server' });
+  it('requires modelDir (not url) for the onnx backend, and refuses the http-only protocol there', () => {
+    expect(issues({ backend: 'onnx' })).to.deep.equal([{ path: 'modelDir', message: 'required for backend "onnx": the folder of the exported XTTS-v2 ONNX files' }]);
+    expect(issues({ backend: 'onnx', modelDir: 'm', protocol: 'openai' }).map((i) => i.path)).to.deep.equal(['protocol']);
+    expect(plugin.optionsSchema.parse({ backend: 'onnx', modelDir: 'm' }).url).to.equal(undefined);
+  });
+
+  it('refuses sampling values outside their ranges, naming the key', () => {
+    expect(issues({ backend: 'onnx', modelDir: 'm', sampling: { temperature: 0 } })[0].path).to.equal('sampling.temperature');
+    expect(issues({ backend: 'onnx', modelDir: 'm', sampling: { topP: 1.5 } })[0].path).to.equal('sampling.topP');
+    expect(issues({ backend: 'onnx', modelDir: 'm', sampling: { repetitionPenalty: 0.5 } })[0].path).to.equal('sampling.repetitionPenalty');
+    expect(issues({ backend: 'onnx', modelDir: 'm', decoding: 'beam' })[0].path).to.equal('decoding');
   });
 
   it('requires a valid http url for the http backend', () => {

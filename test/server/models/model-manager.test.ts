@@ -26,6 +26,20 @@ describe('ModelManager', () => {
     expect(m.status()[0].leases).to.equal(0);
   });
 
+  it('registerOnce returns a handle to the model already registered, which loads once for both', async () => {
+    const m = manager();
+    const first = new FakeSpec('a', events);
+    const second = new FakeSpec('a', events);
+    const h1 = m.registerOnce(first);
+    const h2 = m.registerOnce(second);
+    expect(() => m.register(new FakeSpec('a', events))).to.throw(/already registered/);
+    const [l1, l2] = await Promise.all([h1.acquire(), h2.acquire()]);
+    expect(first.loads + second.loads).to.equal(1);
+    expect(h2.status()).to.include({ state: 'ready', leases: 2 });
+    l1.release();
+    l2.release();
+  });
+
   it('preloads and warms up before the first lease resolves', async () => {
     const m = manager();
     const a = new FakeSpec('a', events);

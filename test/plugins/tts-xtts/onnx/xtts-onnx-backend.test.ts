@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { XttsEngine } from '../../../../plugins/tts-xtts/xtts-engine.ts';
+import { xttsOptionsSchema } from '../../../../plugins/tts-xtts/options.ts';
+import { ModelManager } from '../../../../server/models/model-manager.ts';
+import { isAbortError, type TtsChunk } from '../../../../server/synthesis/tts-engine.ts';
+
+/**
+ * The `onnx` backend through XttsEngine on the generated tiny fixture (tools/xtts-fixtures; random weights,
+ * the real XTTS weights cannot be fetched here): model manager, voice cloning with the model's encoders and
+ * its disk cache, streaming, seeds, cancel, and errors.
+ */
+const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'xtts-onnx');
+const TINY = join(FIXTURES, 'tiny');
+const log = pino({ level: 'silent' });
+const chunk = (text: string, index = 0): TtsChunk => ({ narrationId: 'n1', index, text, language: 'en' });
+
+async function audio(engine: XttsEngine, text: string, signal = new AbortController().signal): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  for await (const b of engine.synthesize(chunk(text), undefined, signal)) parts.push(b);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+describe('XttsEngine with backend "onnx" on the tiny fixture (random weights)', function () {
+  this.timeout(60_000);
+  let voicesDir: string;
+  let models: ModelManager;
+  const engines: XttsEngine[] = [];
+
+  function engine(extra: Record<string, unknown> = {}): XttsEngine {
+    const options = xttsOptionsSchema.parse({ backend: 'onnx', modelDir: TINY, voicesDir, voices: { dm: { wav: 'ref.wav' } }, ...extra });
+    const e = new XttsEngine(options, log, models);
+    engines.push(e);
+    return e;
+  }
+
+  beforeEach(() => {
+    voicesDir = mkdtempSync(join(tmpdir(), 'xtts-onnx-voices-'));
+    copyFileSync(join(FIXTURES, 'reference', 'ref.wav'), join(voicesDir, 'ref.wav'));
+    models = new ModelManager({ log });
+  });
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.close()));
+    await models.close();
+    rmSync(voicesDir, { recursive: true, force: true });
+  });
+
+  it('loads and warms the model through the model manager, clones the voice and caches its latents tagged with the model', async () => {
+    const e = engine({ decoding: 'greedy' });
+    await e.init();
+    const [status] = models.status();
+    expect(status.id).to.match(/^xtts-onnx:/);
+    expect(status.state).to.equal('ready');
+    expect(status.leases).to.equal(0);
+    expect(status.warmUpMs).to.be.a('number');
+    const cached = readdirSync(voicesDir).filter((f) => f.endsWith('.latents.json'));
+    expect(cached).to.have.length(1);
+    expect(cached[0]).to.match(/^ref\.wav\.[0-9a-f]{16}\.onnx-[0-9a-f]{8}\.latents\.json$/);
+  });
+
+  it('streams 24 kHz audio, the same twice when greedy, and holds a lease only while streaming', async () => {
+    const e = engine({ decoding: 'greedy' });
+    await e.init();
+    const a = await audio(e, 'The door creaks open.');
+    // 45 tokens (the fixture's cap) ≈ 45 × 1114.6 samples, less Coqui's final held-back 1024.
+    expect(a.length).to.be.within(40 * 1114, 46 * 1115);
+    expect(a.some((v) => v !== 0)).to.equal(true);
+    expect(Array.from(await audio(e, 'The door creaks open.'))).to.deep.equal(Array.from(a));
+    expect(models.status()[0].leases).to.equal(0);
+  });
+
+  it('repeats sampled audio from the same seed', async () => {
+    const a = engine({ seed: 42 });
+    const b = engine({ seed: 42 });
+    await a.init();
+    await b.init();
+    expect(Array.from(await audio(a, 'Roll for initiative.'))).to.deep.equal(Array.from(await audio(b, 'Roll for initiative.')));
+  });
+
+  it('reuses the cached latents on the next start instead of cloning again', async () => {
+    await engine().init();
+    const cached = readdirSync(voicesDir).find((f) => f.endsWith('.latents.json'))!;
+    // Replace the cache with marked latents: a second engine must read them, not recompute.
+    const marked = { gpt_cond_latent: Array.from({ length: 32 }, () => new Array(64).fill(0.01)), speaker_embedding: new Array(512).fill(0.02) };
+    writeFileSync(join(voicesDir, cached), JSON.stringify(marked));
+    const second = engine({ decoding: 'greedy' });
+    await second.init();
+    expect((await audio(second, 'Hello.')).length).to.be.greaterThan(0);
+  });
+
+  it('ends a cancelled chunk with AbortError and releases the lease', async () => {
+    const e = engine({ decoding: 'greedy' });
+    await e.init();
+    const ac = new AbortController();
+    let blocks = 0;
+    let err: unknown;
+    try {
+      for await (const _ of e.synthesize(chunk('A long tale of dragons and gold.'), undefined, ac.signal)) {
+        blocks++;
+        ac.abort();
+      }
+    } catch (x) {
+      err = x;
+    }
+    expect(blocks).to.equal(1);
+    expect(isAbortError(err)).to.equal(true);
+    expect(models.status()[0].leases).to.equal(0);
+  });
+
+  it('names the missing files of a model folder that is not an export', async () => {
+    const e = engine({ modelDir: voicesDir });
+    let err: Error | undefined;
+    try {
+      await e.init();
+    } catch (x) {
+      err = x as Error;
+    }
+    expect(err?.message).to.match(/lacks gpt_model\.onnx, hifigan_vocoder\.onnx/);
+  });
+
+  it('refuses an unknown voice before streaming, naming the configured ones', async () => {
+    const e = engine();
+    await e.init();
+    expect(() => e.synthesize(chunk('Hi.'), 'bard', new AbortController().signal)).to.throw(/unknown XTTS voice "bard"; configured: dm/);
+  });
+});
