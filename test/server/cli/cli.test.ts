@@ -12,6 +12,8 @@ import { writeToneWav } from '../../fixtures/xtts/tone-wav.ts';
 const { WaveFile } = ('WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default);
 
 const run = promisify(execFile);
+const XTTS_TINY = join(process.cwd(), 'test', 'fixtures', 'xtts-onnx', 'tiny');
+const XTTS_REF = join(process.cwd(), 'test', 'fixtures', 'xtts-onnx', 'reference', 'ref.wav');
 const BIN = join(process.cwd(), 'bin', 'vrpg-narrator.js');
 /** The CLI as a user runs it: the package bin in a child process, no audio device needed. */
 const env = { ...process.env, VRPG_LOG__LEVEL: 'warn' };
@@ -121,6 +123,22 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     } finally {
       await server.close();
     }
+  });
+
+  it('say --model-dir runs XTTS in process on the generated tiny fixture (random weights: no real XTTS weights here) and writes 24 kHz audio', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrpg-xtts-onnx-say-'));
+    const file = join(dir, 'out.wav');
+    const { stdout } = await run(
+      process.execPath,
+      [BIN, 'say', 'The door creaks open.', '--model-dir', XTTS_TINY, '--voice-wav', XTTS_REF, '--voice', 'dm', '--seed', '3', '--out', file],
+      { env, timeout: 120_000 },
+    );
+    const report = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(report.audioMs).to.be.greaterThan(0);
+    const wav = readWav(file);
+    expect(wav.sampleRate).to.equal(24_000);
+    expect(wav.samples.some((v: number) => v !== 0)).to.equal(true);
+    expect((wav.samples.length / wav.sampleRate) * 1000).to.be.at.least(report.audioMs);
   });
 
   it('chunk --engine xtts never emits spoken text over XTTS\'s per-language limit', async () => {
