@@ -9,6 +9,9 @@ import { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { configFor, type CommonOptions } from './common.ts';
 import { engineOverrides, type EngineFlags } from './engine-flags.ts';
+import { printModelProgress } from './model-progress.ts';
+import { TOKENS } from '../tokens.ts';
+import type { ModelManager } from '../models/model-manager.ts';
 
 /**
  * `say "TEXT"`: one narration through the full pipeline (chunker → engine → FIFO →
@@ -34,7 +37,8 @@ export async function runSay(text: string, opts: CommonOptions & EngineFlags & {
     throw new ConfigError('--device', 'needs the audio-native plugin mounted (plugins.audio-native)');
   }
   const container = await buildContainer(config, { log });
-  const engine = await startEngine(container, config);
+  const stopProgress = printModelProgress(container.get<ModelManager>(TOKENS.ModelManager));
+  const engine = await startEngine(container, config).finally(stopProgress);
   const playout = await ThreadedPlayout.start({ config });
   const policy = await policySourceOf(container, config);
   const scheduler = new SynthesisScheduler({ engine, policy, log });

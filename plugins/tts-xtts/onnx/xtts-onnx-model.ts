@@ -78,7 +78,9 @@ export class XttsOnnxModel {
     if (missing.length > 0) throw new Error(`XTTS model directory ${dir} lacks ${missing.join(', ')} (layout: plugins/tts-xtts/onnx/README.md)`);
     const config = await readXttsModelConfig(dir);
     const tokenizer = await XttsTokenizer.load(f(XTTS_ONNX_FILES.vocab));
-    const options: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...sessionOptions };
+    // onnxruntime-node rejects keys present with the value undefined.
+    const given = Object.fromEntries(Object.entries(sessionOptions).filter(([, v]) => v !== undefined));
+    const options: InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...given };
     const sessions: InferenceSession[] = [];
     const open = async (name: string, fraction: number): Promise<InferenceSession> => {
       signal?.throwIfAborted();
