@@ -21,6 +21,7 @@ import { measureJitter } from './scenarios/jitter.ts';
 import { measureRooms, type RoomsResult } from './scenarios/rooms.ts';
 import { formatSchedulerTable, runSchedulerScenario, type SchedulerBenchResult } from './scenarios/scheduler.ts';
 import { measureRemoteTtfa } from '../test/fixtures/xtts/measure-ttfa.ts';
+import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -68,6 +69,36 @@ function roomsFigure(r: RoomsResult, id: string, label: string): Figure {
   });
 }
 
+/** Full runs: the real-dimension fixture (generated once); quick runs: the committed tiny one (a path check only). */
+async function benchXttsOnnx(quick: boolean, progress: (msg: string) => void): Promise<XttsOnnxBenchResult> {
+  if (quick) {
+    progress('XTTS onnx backend, tiny fixture (quick: path check, not a speed figure)');
+    return measureXttsOnnx(TINY_DIR, { runs: 3, tokens: 45, fixture: 'tiny' });
+  }
+  const { dir, reason } = realFixtureDir(progress);
+  if (!dir) {
+    progress(`XTTS onnx backend skipped: ${reason}`);
+    return { skipped: reason };
+  }
+  progress(`XTTS onnx backend, real-dimension random-weight fixture (${dir}), 3 runs of 100 tokens`);
+  return measureXttsOnnx(dir, { runs: 3, tokens: 100, fixture: 'real-dimensions' });
+}
+
+function xttsOnnxFigures(r: XttsOnnxBenchResult): Figure[] {
+  if (r.skipped || !r.decodeStepMs || !r.ttfaMs || !r.rtf || !r.shape) {
+    return [figure({ id: 'xtts.onnx.decodeStep.p50', label: 'XTTS onnx decode step p50', value: NaN, unit: 'ms', note: `skipped: ${r.skipped ?? 'no result'}` })];
+  }
+  const what = r.fixture === 'tiny' ? 'tiny fixture, path check only' : `${r.shape.layers}×${r.shape.width} random weights, CPU`;
+  return [
+    figure({ id: 'xtts.onnx.decodeStep.p50', label: `XTTS onnx decode step p50 (${what})`, value: round(r.decodeStepMs.p50), unit: 'ms', samples: r.decodeStepMs.n,
+      note: `p95 ${round(r.decodeStepMs.p95)} ms; prefill p50 ${round(r.prefillMs!.p50)} ms; vocoder run p50 ${round(r.vocoderMs!.p50)} ms, max ${round(r.vocoderMs!.max)} ms; load ${round(r.loadMs!)} ms` }),
+    figure({ id: 'xtts.onnx.ttfa.p50', label: `XTTS onnx TTFA, first 20-token chunk (${what})`, value: round(r.ttfaMs.p50), unit: 'ms', samples: r.ttfaMs.n,
+      note: `max ${round(r.ttfaMs.max)} ms` }),
+    figure({ id: 'xtts.onnx.rtf', label: `XTTS onnx RTF (${what})`, value: round(r.rtf.p50, 3), unit: '×', samples: r.rtf.n,
+      note: `${r.tokensPerRun} tokens = ${round(r.audioSecondsPerRun!, 2)} s of audio per run; max ${round(r.rtf.max, 3)}` }),
+  ];
+}
+
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const quick = args.has('--quick');
@@ -82,6 +113,7 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   let scheduler: SchedulerBenchResult | null = null;
   let xttsRemote: unknown = null;
+  let xttsOnnx: XttsOnnxBenchResult | null = null;
   try {
     progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
     const ttfa = await measureTtfa(p, plan.ttfaIterations);
@@ -151,6 +183,9 @@ async function main(): Promise<void> {
         note: `median ${added.median} ms, max ${added.max} ms; stand-in server on loopback` }));
     }
 
+    xttsOnnx = await benchXttsOnnx(quick, progress);
+    figures.push(...xttsOnnxFigures(xttsOnnx));
+
     const playoutStats = await p.playoutStats();
     results = {
       startedAt,
@@ -162,7 +197,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx },
     };
   } finally {
     await p.close();
