@@ -15,6 +15,7 @@ import { defaultSynthesisPolicy, fixedPolicySource, type SynthesisPolicySource }
 import { NarrationMetrics } from './observability/metrics.ts';
 import type { ModelManager } from './models/model-manager.ts';
 import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
+import type { RoomPluginFactory } from './room/room-plugin-factory.ts';
 
 /** A running narrator: the Colyseus server, its narration service and how to stop both. */
 export interface NarratorApp {
@@ -92,7 +93,8 @@ export async function startApp(config: AppConfig, log: Logger): Promise<Narrator
       });
     },
   });
-  server.define(TABLE_ROOM, createTableRoom(service, log));
+  const roomPlugins = container.isBound(TOKENS.RoomPluginFactory) ? container.getAll<RoomPluginFactory>(TOKENS.RoomPluginFactory) : [];
+  server.define(TABLE_ROOM, createTableRoom(service, log, roomPlugins));
   await server.listen(config.port, config.host);
   const http = (server.transport as unknown as { server?: HttpServer }).server;
   const port = (http?.address() as AddressInfo | null)?.port ?? config.port;
