@@ -4,11 +4,13 @@ import { type XttsLanguage, xttsWireLanguage } from '../languages.ts';
 import { cleanXttsText } from './text-cleaners.ts';
 
 /**
- * `Whitespace` pre-tokenizer as Hugging Face tokenizers (Rust, Oniguruma) runs it: `\w+|[^\w\s]+`
- * with Unicode classes (\w = letter, mark, decimal digit, connector punctuation). The JS port's
- * regex is ASCII-only, which would split "canção" into "can", "çã", "o" and change the BPE ids.
+ * Hugging Face tokenizers' `Whitespace` pre-tokenizer is the Oniguruma regex `\w+|[^\w\s]+` with Unicode
+ * word characters (tokenizers/src/pre_tokenizers/whitespace.rs). tokenizers.js implements `Whitespace`
+ * with an ASCII-only pattern, which splits "canção" into "can", "çã", "o" and changes the BPE ids, but
+ * translates a `Split` pattern with Oniguruma's own word class; so the vocab's `Whitespace` is loaded as
+ * that `Split` (the reference ids of test/fixtures/xtts-onnx/reference/tokens.json need it).
  */
-const UNICODE_WHITESPACE_SPLIT = /[\p{L}\p{M}\p{Nd}\p{Pc}]+|[^\p{L}\p{M}\p{Nd}\p{Pc}\p{White_Space}]+/gu;
+const WHITESPACE_AS_SPLIT = { type: 'Split', pattern: { Regex: '\\w+|[^\\w\\s]+' }, behavior: 'Isolated', invert: false } as const;
 
 /** Word break token XTTS puts for every space (Coqui `VoiceBpeTokenizer.encode`). */
 const SPACE_TOKEN = '[SPACE]';
@@ -51,12 +53,10 @@ export class XttsTokenizer {
     }
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer({ normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json }, {});
+      const preTokenizer = (json.pre_tokenizer as { type?: string } | null)?.type === 'Whitespace' ? WHITESPACE_AS_SPLIT : json.pre_tokenizer;
+      tokenizer = new Tokenizer({ normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json, pre_tokenizer: preTokenizer }, {});
     } catch (err) {
       throw new Error(`XTTS vocab ${vocabPath} could not be loaded: ${(err as Error).message}`, { cause: err });
-    }
-    if ((json.pre_tokenizer as { type?: string } | null)?.type === 'Whitespace') {
-      (tokenizer as unknown as { pre_tokenizer: (t: string) => string[] }).pre_tokenizer = (t) => t.match(UNICODE_WHITESPACE_SPLIT) ?? [];
     }
     const vocab = tokenizer.get_vocab(true);
     // Only added tokens are cut out whole before pre-tokenizing; a plain vocab entry "[en]" would not be.
