@@ -54,7 +54,7 @@ export class XttsTokenizer {
     let tokenizer: Tokenizer;
     try {
       const preTokenizer = (json.pre_tokenizer as { type?: string } | null)?.type === 'Whitespace' ? WHITESPACE_AS_SPLIT : json.pre_tokenizer;
-      tokenizer = new Tokenizer({ normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json, pre_tokenizer: preTokenizer }, {});
+      tokenizer = new Tokenizer({ normalizer: null, post_processor: null, decoder: null, added_tokens: [], ...json, pre_tokenizer: preTokenizer ?? null }, {});
     } catch (err) {
       throw new Error(`XTTS vocab ${vocabPath} could not be loaded: ${(err as Error).message}`, { cause: err });
     }
