@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,9 +128,12 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
   it('say --model-dir runs XTTS in process on the generated tiny fixture (random weights: no real XTTS weights here) and writes 24 kHz audio', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vrpg-xtts-onnx-say-'));
     const file = join(dir, 'out.wav');
+    // The voice's latents cache is written beside the reference: keep it out of the fixtures.
+    const ref = join(dir, 'dm.wav');
+    copyFileSync(XTTS_REF, ref);
     const { stdout } = await run(
       process.execPath,
-      [BIN, 'say', 'The door creaks open.', '--model-dir', XTTS_TINY, '--voice-wav', XTTS_REF, '--voice', 'dm', '--seed', '3', '--out', file],
+      [BIN, 'say', 'The door creaks open.', '--model-dir', XTTS_TINY, '--voice-wav', ref, '--voice', 'dm', '--seed', '3', '--out', file],
       { env, timeout: 120_000 },
     );
     const report = JSON.parse(stdout.trim().split('\n').pop()!);
