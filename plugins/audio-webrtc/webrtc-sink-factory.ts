@@ -1,0 +1,48 @@
+import { inject, injectable } from 'inversify';
+import type { Logger } from 'pino';
+import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
+import type { AudioSink, AudioSinkFactory, SinkContext } from '../../server/sinks/audio-sink.ts';
+import { WEBRTC_PLUGIN_NAME, type WebRtcOptions } from './options.ts';
+import { RoomOpusEncoder } from './room-opus-encoder.ts';
+import { SinkHub } from './sink-hub.ts';
+import { WebRtcSink } from './webrtc-sink.ts';
+import { liveKitRoomName } from './livekit-room-name.ts';
+
+/**
+ * The `webrtc` sink factory, resolved on the playout thread. Direct mode: a {@link WebRtcSink}
+ * per room (one Opus encoder, one werift peer per listener), reachable over the signaling channel.
+ * LiveKit mode: the room's `LiveKitSink` (livekit/livekit-sink.ts, imported only in that mode)
+ * publishing into `vrpg-<roomId>`.
+ */
+@injectable()
+export class WebRtcSinkFactory implements AudioSinkFactory {
+  readonly name = 'webrtc';
+  private hub: SinkHub | null = null;
+
+  constructor(
+    @inject(pluginOptionsToken(WEBRTC_PLUGIN_NAME)) private readonly options: WebRtcOptions,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+  ) {}
+
+  /**
+   * @throws Error when the encoder cannot be built (bad rate) or, in livekit mode, when the LiveKit sink cannot start
+   */
+  async create(ctx: SinkContext): Promise<AudioSink | null> {
+    if (this.options.mode === 'livekit') {
+      const lk = this.options.livekit!; // the options schema requires it in livekit mode
+      const { LiveKitSink } = await import('./livekit/livekit-sink.ts');
+      return LiveKitSink.create(ctx, { url: lk.url, apiKey: lk.apiKey, apiSecret: lk.apiSecret, roomName: liveKitRoomName(ctx.roomId) });
+    }
+    const hub = (this.hub ??= new SinkHub(this.log.child({ plugin: WEBRTC_PLUGIN_NAME })));
+    const encoder = await RoomOpusEncoder.create(ctx.sampleRate, this.options.bitrate);
+    const sink = new WebRtcSink(ctx.roomId, encoder, this.options.iceServers, (m) => hub.post(m), ctx.log);
+    const close = sink.close.bind(sink);
+    // Unroute before closing, so signaling that races the close finds no half-closed sink.
+    sink.close = async () => {
+      hub.remove(sink);
+      await close();
+    };
+    hub.add(sink);
+    return sink;
+  }
+}
