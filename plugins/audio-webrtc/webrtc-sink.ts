@@ -38,9 +38,12 @@ export class WebRtcSink implements AudioSink {
     private readonly log: Logger,
   ) {}
 
-  /** Encodes the frame once and sends it to every connected peer. Never throws. */
+  /**
+   * Encodes the frame once and sends it to every connected peer. Never throws. A room nobody listens to
+   * costs nothing: RTP timestamps come from `frame.seq`, so skipped frames leave no gap for a later peer.
+   */
   write(frame: AudioFrame): void {
-    if (this.closed) return;
+    if (this.closed || this.peers.size === 0) return;
     let payload: Buffer;
     try {
       const t0 = performance.now();

@@ -63,7 +63,7 @@ export const AppConfigSchema = z
     /** Plugins to mount: folder name under plugins/ → its options (validated by the plugin). */
     plugins: z
       .record(z.string(), z.record(z.string(), z.unknown()))
-      .default({ 'tts-espeak': {}, 'audio-native': {} }),
+      .default({ 'tts-espeak': {}, 'audio-native': {}, 'audio-webrtc': {} }),
     /** Extra folders searched for plugins before plugins/ (tests mount fixtures this way). */
     pluginDirs: z.array(z.string()).default([]),
     /** TTS engine by name; a mounted plugin must provide it. */
@@ -72,8 +72,11 @@ export const AppConfigSchema = z
     language: z.string().min(2).max(8).default('en'),
     /** Engine voice; unset = the engine's default for the language. */
     voice: z.string().min(1).optional(),
-    /** Sinks every room plays to, by name; `wav` is built in, others come from plugins. */
-    sinks: z.array(z.string().min(1)).default(['native', 'wav']),
+    /**
+     * Sinks every room plays to, by name; `wav` is built in, others come from plugins (`native`: the host's
+     * speakers; `webrtc`: remote players, costing nothing until someone listens).
+     */
+    sinks: z.array(z.string().min(1)).default(['native', 'wav', 'webrtc']),
     /** Folder of the per-room WAV recordings (`room-<roomId>.wav`). */
     recordingsDir: z.string().min(1).default('recordings'),
     /** Whoever joins with this secret is DM; unset = the first to join is DM. */

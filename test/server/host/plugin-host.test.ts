@@ -34,7 +34,7 @@ describe('plugin host', () => {
     const engines = container.getAll<TtsEngine>(TOKENS.TtsEngine);
     expect(engines.map((e) => e.name)).to.deep.equal(['espeak']);
     const sinks = container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory).map((f) => f.name);
-    expect(sinks).to.have.members(['wav', 'native']);
+    expect(sinks).to.have.members(['wav', 'native', 'webrtc']);
     const models = container.get<ModelManager>(TOKENS.ModelManager);
     expect(models).to.equal(container.get(TOKENS.ModelManager)); // one per container
     expect(models.status()).to.deep.equal([]);
@@ -44,7 +44,7 @@ describe('plugin host', () => {
   it('accepts the example config shipped in config/, plugin options included', async () => {
     const { config: example } = loadConfig({ file: join(process.cwd(), 'config', 'narrator.example.json'), env: {} });
     const mounted = await mountPlugins(example);
-    expect(mounted.map((m) => m.descriptor.name)).to.have.members(['tts-espeak', 'audio-native']);
+    expect(mounted.map((m) => m.descriptor.name)).to.have.members(['tts-espeak', 'audio-native', 'audio-webrtc']);
   });
 
   it('swaps the engine and sinks by config alone', async () => {
