@@ -21,6 +21,7 @@ import { measureJitter } from './scenarios/jitter.ts';
 import { measureRooms, type RoomsResult } from './scenarios/rooms.ts';
 import { formatSchedulerTable, runSchedulerScenario, type SchedulerBenchResult } from './scenarios/scheduler.ts';
 import { measureRemoteTtfa } from '../test/fixtures/xtts/measure-ttfa.ts';
+import { measureOpusEncodeCost } from '../plugins/audio-webrtc/measure.ts';
 import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
   let scheduler: SchedulerBenchResult | null = null;
   let xttsRemote: unknown = null;
   let xttsOnnx: XttsOnnxBenchResult | null = null;
+  let opusCost: unknown = null;
   try {
     progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
     const ttfa = await measureTtfa(p, plan.ttfaIterations);
@@ -183,6 +185,12 @@ async function main(): Promise<void> {
         note: `median ${added.median} ms, max ${added.max} ms; stand-in server on loopback` }));
     }
 
+    progress('Opus encoding cost per room (webrtc sink: resample to 48 kHz + encode, once per room per frame)');
+    const opus = await measureOpusEncodeCost(quick ? 500 : 1500, { sampleRate: 22_050 });
+    opusCost = opus;
+    figures.push(figure({ id: 'webrtc.opusEncode.p50', label: 'Opus encode per room per 20 ms frame p50', value: round(opus.perFrameUs.p50, 0), unit: 'µs', samples: opus.frames,
+      note: `p95 ${round(opus.perFrameUs.p95, 0)} µs = ${round(opus.p95FrameBudgetShare * 100, 1)} % of the frame; 22 050 Hz room, 32 kbit/s; rooms with no listener skip it` }));
+
     xttsOnnx = await benchXttsOnnx(quick, progress);
     figures.push(...xttsOnnxFigures(xttsOnnx));
 
@@ -197,7 +205,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost },
     };
   } finally {
     await p.close();
