@@ -16,6 +16,7 @@ import { NarrationMetrics } from './observability/metrics.ts';
 import type { ModelManager } from './models/model-manager.ts';
 import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
 import type { RoomPluginFactory } from './room/room-plugin-factory.ts';
+import { mountWebClient } from '../game-bridge/web/serve.ts';
 
 /** A running narrator: the Colyseus server, its narration service and how to stop both. */
 export interface NarratorApp {
@@ -79,7 +80,8 @@ export async function startApp(config: AppConfig, log: Logger): Promise<Narrator
     transport: new WebSocketTransport({ maxPayload: config.limits.maxPayloadBytes }),
     gracefullyShutdown: false,
     greet: false,
-    express: (app) => {
+    express: async (app) => {
+      await mountWebClient(app, { rules: config.rules });
       app.get('/metrics', async (_req: unknown, res: any) => {
         service.refreshGauges();
         res.set('Content-Type', metrics.registry.contentType);

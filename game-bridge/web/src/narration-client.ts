@@ -1,0 +1,305 @@
+import { Client, type Room } from '@colyseus/sdk';
+import { AudioOutput } from './audio-output.ts';
+import type { AudioTransport, TransportState } from './audio-transport.ts';
+import { DirectTransport, type CandidateMessage } from './direct-transport.ts';
+import { TypedEmitter } from './emitter.ts';
+import { NO_STATS } from './inbound-stats.ts';
+import { LivekitTransport, type LivekitGrant } from './livekit-transport.ts';
+import { RoomState } from './room-state.ts';
+import type { AudioState, AudioStats, ConnectOptions, GameEvent, NarrationClientEvents, NarrationReport, Role, TableStateEvent } from './types.ts';
+
+export type * from './types.ts';
+export { inboundAudioStats } from './inbound-stats.ts';
+
+/** Retries of `audio:join` after the audio connection failed, before giving up (then `audio` `failed`). */
+const MAX_AUDIO_RETRIES = 3;
+/** Wait before re-asking for audio after a failure, ms (lets the server close the old peer first). */
+const AUDIO_RETRY_DELAY_MS = 1000;
+/** How long a request waits for `accepted`/`error`, ms. */
+const REPLY_TIMEOUT_MS = 10_000;
+
+type Reply = { ok: true; narrationId: string } | { ok: false; message: string };
+
+/**
+ * A seat at a narrated table, in the browser: the Colyseus `table` room (state,
+ * captions, DM commands) plus the narration audio, direct WebRTC from the server or
+ * through LiveKit, whichever the server runs (plugins/audio-webrtc/PROTOCOL.md).
+ *
+ * Events: `caption`, `narration-start`, `narration-end`, `state`, `audio`, `error`, `leave`.
+ */
+export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
+  private readonly output: AudioOutput;
+  private readonly roomState: RoomState;
+  private transport: AudioTransport | null = null;
+  private audioStateValue: AudioState = 'idle';
+  private mode: 'direct' | 'livekit' | null = null;
+  private audioRetries = 0;
+  private wantAudio = false;
+  private left = false;
+  private readonly pending = new Map<string, Array<(r: Reply) => void>>();
+
+  private constructor(readonly room: Room, options: ConnectOptions) {
+    super();
+    this.output = new AudioOutput((locked) => this.onLockChange(locked), options.audioElement);
+    this.roomState = new RoomState(room.sessionId, {
+      onState: (s) => this.emit('state', s),
+      onCaption: (c) => this.emit('caption', c),
+    });
+    room.onStateChange((state: unknown) => this.roomState.update(state));
+    room.onLeave((code: number) => {
+      this.closeAudio();
+      if (!this.left) this.emit('leave', { code });
+    });
+    room.onMessage('accepted', (m: { type: string; narrationId: string }) => this.reply(m.type, { ok: true, narrationId: m.narrationId }));
+    room.onMessage('error', (m: { type: string; message: string }) => {
+      if (!this.reply(m.type, { ok: false, message: m.message })) this.emit('error', m);
+      if (m.type.startsWith('audio:')) this.setAudioState('failed', m.message);
+    });
+    room.onMessage('narration-start', (m: { narrationId: string; trigger: string }) => this.emit('narration-start', m));
+    room.onMessage('narration-end', (r: NarrationReport) => this.emit('narration-end', r));
+    room.onMessage('audio:offer', (m: { sdp: string }) => void this.onOffer(m.sdp));
+    room.onMessage('audio:candidate', (m: CandidateMessage) => {
+      if (this.transport instanceof DirectTransport) void this.transport.handleCandidate(m);
+    });
+    room.onMessage('audio:livekit', (m: LivekitGrant) => void this.onLivekit(m));
+    room.onMessage('audio:state', (m: { state: TransportState; reason?: string }) => this.onTransportState(m.state, m.reason));
+    room.onMessage('audio:error', (m: { message: string }) => {
+      this.emit('error', { type: 'audio', message: m.message });
+      this.setAudioState('failed', m.message);
+    });
+  }
+
+  /**
+   * Joins the room (`roomId`), creates one (`create`), or joins-or-creates by name, then asks for the narration audio unless `audio: false`.
+   * @throws Error from the server when it refuses the seat (bad name, wrong dmSecret)
+   */
+  static async connect(options: ConnectOptions): Promise<NarrationClient> {
+    const join = { name: options.name, ...(options.role === 'dm' && options.dmSecret ? { dmSecret: options.dmSecret } : {}) };
+    const sdk = new Client(options.url);
+    const name = options.room ?? 'table';
+    const room = options.roomId
+      ? await sdk.joinById(options.roomId, join)
+      : options.create
+        ? await sdk.create(name, join)
+        : await sdk.joinOrCreate(name, join);
+    const client = new NarrationClient(room, options);
+    if (options.audio !== false) client.listen();
+    return client;
+  }
+
+  /** Colyseus room id (share it so others can join with `roomId`). */
+  get roomId(): string {
+    return this.room.roomId;
+  }
+
+  get sessionId(): string {
+    return this.room.sessionId;
+  }
+
+  /** The latest table state (players, status, own role). */
+  get state(): TableStateEvent {
+    return this.roomState.snapshot();
+  }
+
+  /** The role the server gave this client, or null before the first state arrived. */
+  get role(): Role | null {
+    return this.roomState.snapshot().role;
+  }
+
+  get audioState(): AudioState {
+    return this.audioStateValue;
+  }
+
+  /** True while the browser blocks playback until {@link unlockAudio} runs in a user gesture. */
+  get audioLocked(): boolean {
+    return this.output.locked;
+  }
+
+  /** The narration's MediaStream, once received (for meters: keep the SDK's element playing it). */
+  get mediaStream(): MediaStream | null {
+    return this.output.mediaStream;
+  }
+
+  /** The `<audio>` element playing the narration. */
+  get audioElement(): HTMLAudioElement {
+    return this.output.element;
+  }
+
+  /** The direct-mode peer connection, or null (LiveKit mode, or not yet negotiated). */
+  get peerConnection(): RTCPeerConnection | null {
+    return this.transport?.peerConnection() ?? null;
+  }
+
+  /** Asks the server for the narration audio (`audio:join`); again renegotiates from scratch. */
+  listen(): void {
+    this.wantAudio = true;
+    this.setAudioState('connecting');
+    this.room.send('audio:join', {});
+  }
+
+  /**
+   * Sends a game event; the server's rules turn it into narration.
+   * @returns the narration id @throws Error with the server's reason when refused
+   */
+  send(event: GameEvent): Promise<string> {
+    return this.request('event', event);
+  }
+
+  /** DM: narrates `text`, queued behind what plays. @returns the narration id @throws Error when refused */
+  narrate(text: string, voice?: string): Promise<string> {
+    return this.request('narrate', voice ? { text, voice } : { text });
+  }
+
+  /**
+   * DM: narrates text as it is produced (e.g. tokens from a language model): `narrate_start`,
+   * one `narrate_delta` per piece, `narrate_end` (also when the iterable throws).
+   * @returns the narration id @throws Error when the server refuses the stream, or the iterable's error
+   */
+  async narrateStream(pieces: AsyncIterable<string> | Iterable<string>, voice?: string): Promise<string> {
+    const id = await this.request('narrate_start', voice ? { voice } : {});
+    try {
+      for await (const text of pieces) if (text) this.room.send('narrate_delta', { text });
+    } finally {
+      this.room.send('narrate_end', {});
+    }
+    return id;
+  }
+
+  /** DM: stops the narration playing and those queued (or only `narrationId`). Refusals arrive as `error` events. */
+  cancel(narrationId?: string): void {
+    this.room.send('cancel', narrationId ? { narrationId } : {});
+  }
+
+  /** DM: holds playback (the room keeps its place). */
+  pause(): void {
+    this.room.send('pause', {});
+  }
+
+  /** DM: continues after {@link pause}. */
+  resume(): void {
+    this.room.send('resume', {});
+  }
+
+  /** Local playback volume in [0, 1]. @throws RangeError outside it */
+  setVolume(volume: number): void {
+    this.output.setVolume(volume);
+  }
+
+  /** Retries playback blocked by autoplay; call from a click/tap handler. Resolves true when playing. */
+  async unlockAudio(): Promise<boolean> {
+    const ok = await this.output.unlock();
+    if (ok && this.output.mediaStream) this.setAudioState('playing');
+    return ok;
+  }
+
+  /** Receive-side stats of the narration track (nulls before it arrives, or when LiveKit hides them). */
+  getStats(): Promise<AudioStats> {
+    return this.transport ? this.transport.stats() : Promise.resolve(NO_STATS);
+  }
+
+  /** Stops listening and leaves the room. */
+  async leave(): Promise<void> {
+    if (this.left) return;
+    this.left = true;
+    if (this.wantAudio) this.room.send('audio:leave', {});
+    this.closeAudio();
+    this.output.close();
+    await this.room.leave(true).catch(() => undefined);
+  }
+
+  private request(type: string, payload: unknown): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.pending.get(type);
+        list?.splice(list.indexOf(settle), 1);
+        reject(new Error(`no reply to "${type}" within ${REPLY_TIMEOUT_MS} ms`));
+      }, REPLY_TIMEOUT_MS);
+      const settle = (r: Reply) => {
+        clearTimeout(timer);
+        if (r.ok) resolve(r.narrationId);
+        else reject(new Error(r.message));
+      };
+      const list = this.pending.get(type) ?? [];
+      list.push(settle);
+      this.pending.set(type, list);
+      this.room.send(type, payload);
+    });
+  }
+
+  /** Settles the oldest request of `type` (the server answers one client in order). @returns false when none waited */
+  private reply(type: string, r: Reply): boolean {
+    const settle = this.pending.get(type)?.shift();
+    settle?.(r);
+    return settle !== undefined;
+  }
+
+  private async onOffer(sdp: string): Promise<void> {
+    if (!(this.transport instanceof DirectTransport)) {
+      this.transport?.close();
+      this.mode = 'direct';
+      this.transport = new DirectTransport((t, p) => this.room.send(t, p), this.transportCallbacks());
+    }
+    try {
+      await (this.transport as DirectTransport).handleOffer(sdp);
+    } catch (err) {
+      this.emit('error', { type: 'audio', message: `could not answer the server's offer: ${(err as Error).message}` });
+      this.onTransportState('failed', 'offer refused');
+    }
+  }
+
+  private async onLivekit(grant: LivekitGrant): Promise<void> {
+    this.transport?.close();
+    this.mode = 'livekit';
+    try {
+      this.transport = await LivekitTransport.connect(grant, this.transportCallbacks());
+    } catch (err) {
+      this.emit('error', { type: 'audio', message: `could not join LiveKit room ${grant.room}: ${(err as Error).message}` });
+      this.setAudioState('failed', 'LiveKit connect failed');
+    }
+  }
+
+  private transportCallbacks() {
+    return {
+      onStream: (stream: MediaStream) => {
+        void this.output.attach(stream).then((playing) => {
+          if (playing) this.setAudioState('playing');
+        });
+      },
+      onState: (state: TransportState, reason?: string) => this.onTransportState(state, reason),
+    };
+  }
+
+  private onTransportState(state: TransportState, reason?: string): void {
+    if (state === 'connected') {
+      this.audioRetries = 0;
+      // `playing` outranks `connected`: both sides report connected, often after the track already plays.
+      if (this.audioStateValue !== 'playing' && !this.output.locked) this.setAudioState(this.output.mediaStream ? 'playing' : 'connected');
+      return;
+    }
+    if (state === 'failed' && this.wantAudio && !this.left && this.audioRetries < MAX_AUDIO_RETRIES) {
+      this.audioRetries++;
+      this.setAudioState('connecting', reason);
+      setTimeout(() => !this.left && this.listen(), AUDIO_RETRY_DELAY_MS);
+      return;
+    }
+    if (state === 'connecting' && (this.audioStateValue === 'playing' || this.audioStateValue === 'locked')) return;
+    this.setAudioState(state, reason);
+  }
+
+  private onLockChange(locked: boolean): void {
+    if (locked) this.setAudioState('locked', 'autoplay blocked: call unlockAudio() from a user gesture');
+    else if (this.output.mediaStream) this.setAudioState('playing');
+  }
+
+  private setAudioState(state: AudioState, reason?: string): void {
+    if (state === this.audioStateValue && state !== 'failed') return;
+    this.audioStateValue = state;
+    this.emit('audio', reason ? { state, mode: this.mode, reason } : { state, mode: this.mode });
+  }
+
+  private closeAudio(): void {
+    this.transport?.close();
+    this.transport = null;
+    if (this.audioStateValue !== 'idle') this.setAudioState('closed');
+  }
+}

@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import type { NarratorApp } from '../../../server/app.ts';
+import { BrowserSeat, browserUnavailable, launchChromium } from '../../../game-bridge/web/testing/browser-harness.ts';
+import { requestWebRtcSinkStats } from '../../../plugins/audio-webrtc/index.ts';
+import { startNarrator, webrtcAvailable } from './narrator-server.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Three sentences (two or three chunks); at 30 chars/s about 7 s of tone. */
+const PASSAGE =
+  'The road winds down into the valley, and the rain grows heavier with every mile. ' +
+  'Lanterns flicker in the windows of the village below. ' +
+  'A bell tolls somewhere in the mist, slow and patient, as if it has rung for a hundred years.';
+
+/** Every chunk of narration `id` captioned once, in order, the whole text covered. */
+function expectCaptionsInOrder(captions: Array<{ text: string; index: number; narrationId: string }>, id: string): void {
+  const mine = captions.filter((c) => c.narrationId === id);
+  expect(mine.length, 'captions').to.be.greaterThan(1);
+  expect(mine.map((c) => c.index)).to.deep.equal(mine.map((_, i) => i));
+  expect(mine.map((c) => c.text).join('')).to.equal(PASSAGE);
+}
+
+/**
+ * The browser SDK in a real Chromium against a real narrator in this process: Colyseus room,
+ * instant engine, frame clock, `webrtc` sink (werift peers), Opus over RTP to the pages.
+ */
+describe('NarrationClient in Chromium (direct WebRTC)', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let app: NarratorApp;
+  let baseUrl: string;
+  const seats: BrowserSeat[] = [];
+
+  before(async function () {
+    const reason = (await browserUnavailable()) ?? (webrtcAvailable ? null : 'plugins/audio-webrtc is not in the tree');
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
+    ({ app, baseUrl } = await startNarrator());
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const s of seats) await s.leave().catch(() => undefined);
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function seat(name: string, role: 'dm' | 'player', roomId?: string): Promise<BrowserSeat> {
+    const s = await BrowserSeat.open(browser, baseUrl, roomId ? { name, role, roomId } : { name, role });
+    seats.push(s);
+    return s;
+  }
+
+  /** A fresh table: DM first (first comer is DM: no secret configured), then players, all hearing. */
+  async function table(players: string[]): Promise<{ dm: BrowserSeat; players: BrowserSeat[] }> {
+    const dm = await BrowserSeat.open(browser, baseUrl, { name: 'Mira', role: 'dm', create: true });
+    seats.push(dm);
+    const ps = await Promise.all(players.map((n) => seat(n, 'player', dm.roomId)));
+    await Promise.all([dm, ...ps].map((s) => s.waitPlaying()));
+    return { dm, players: ps };
+  }
+
+  it('plays the DM narration to every player with captions in order', async () => {
+    const { dm, players } = await table(['Ana', 'Bo']);
+    const { id } = await dm.narrate(PASSAGE);
+    const before = await Promise.all(players.map((p) => p.stats()));
+    await sleep(1500);
+    const during = await Promise.all(players.map((p) => p.stats()));
+    await dm.waitEnd(id);
+    for (const [i, p] of players.entries()) {
+      const s = await p.stats();
+      const snap = await p.snapshot();
+      expect(s.packetsReceived, 'packets').to.be.greaterThan(0);
+      expect(during[i]!.totalSamplesReceived!, 'samples grow while narrating').to.be.greaterThan(before[i]!.totalSamplesReceived ?? 0);
+      expect(s.totalSamplesReceived!).to.be.greaterThan(during[i]!.totalSamplesReceived!);
+      expect(s.concealedSamples! / s.totalSamplesReceived!, 'concealed share').to.be.lessThan(0.1);
+      expect(snap.loudBlocks, 'energy heard').to.be.greaterThan(100);
+      expectCaptionsInOrder(snap.captions, id);
+      expect(snap.state?.players.map((pl) => pl.name)).to.have.members(['Mira', 'Ana', 'Bo']);
+    }
+  });
+
+  it('measures time to first audio and cancel to silence at the browser', async () => {
+    const { dm, players } = await table(['Cai']);
+    const ttfa: number[] = [];
+    const cancel: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { id, at } = await dm.narrate(PASSAGE);
+      const heardAt = await players[0]!.firstLoudAfter(at);
+      ttfa.push(heardAt - at);
+      await sleep(800);
+      const cancelAt = await dm.cancel();
+      const silentAt = await players[0]!.firstSilentAfter(cancelAt);
+      cancel.push(silentAt - cancelAt);
+      const report = await dm.waitEnd(id);
+      expect(report.cancelled).to.equal(true);
+      await sleep(300);
+    }
+    console.log(`      browser TTFA ms: ${ttfa.map((t) => t.toFixed(0)).join(', ')}; cancel → silence ms: ${cancel.map((t) => t.toFixed(0)).join(', ')}`);
+    for (const t of ttfa) expect(t).to.be.within(0, 3000);
+    for (const t of cancel) expect(t).to.be.within(0, 2000);
+  });
+
+  it('keeps each room to its own audio', async () => {
+    const a = await table(['Ana']);
+    const b = await table(['Zed']);
+    expect(b.dm.roomId).to.not.equal(a.dm.roomId);
+    const quietBefore = (await b.players[0]!.snapshot()).loudBlocks;
+    const { id, at } = await a.dm.narrate(PASSAGE);
+    await a.players[0]!.firstLoudAfter(at);
+    await a.dm.waitEnd(id);
+    const heardInA = (await a.players[0]!.snapshot()).loudBlocks;
+    const heardInB = (await b.players[0]!.snapshot()).loudBlocks;
+    expect(heardInA).to.be.greaterThan(100);
+    expect(heardInB - quietBefore, 'room B heard room A').to.equal(0);
+    expect((await b.players[0]!.stats()).packetsReceived, 'room B peer still streams (silence)').to.be.greaterThan(0);
+    expect((await b.players[0]!.snapshot()).captions).to.deep.equal([]);
+  });
+
+  it('carries on for the others when a player closes mid-narration, and drops that peer', async () => {
+    const { dm, players } = await table(['Ana', 'Bo', 'Cai']);
+    expect((await requestWebRtcSinkStats(dm.roomId))?.peers).to.equal(4);
+    const { id } = await dm.narrate(PASSAGE);
+    await players[0]!.firstLoudAfter(0);
+    await sleep(500);
+    await players[2]!.crash();
+    seats.splice(seats.indexOf(players[2]!), 1);
+    const report = await dm.waitEnd(id);
+    expect(report.cancelled).to.equal(false);
+    for (const p of [dm, players[0]!, players[1]!]) {
+      const snap = await p.snapshot();
+      expectCaptionsInOrder(snap.captions, id);
+      expect(snap.errors).to.deep.equal([]);
+      const s = await p.stats();
+      expect(s.concealedSamples! / s.totalSamplesReceived!).to.be.lessThan(0.1);
+    }
+    let peers: number | undefined;
+    for (let i = 0; i < 50 && peers !== 3; i++) {
+      peers = (await requestWebRtcSinkStats(dm.roomId))?.peers;
+      if (peers !== 3) await sleep(100);
+    }
+    expect(peers, 'peers left on the server').to.equal(3);
+    expect((await dm.snapshot()).state?.players).to.have.length(3);
+  });
+
+  it('refuses DM commands from a player with the server reason', async () => {
+    const { players } = await table(['Ana']);
+    const message = await players[0]!.page.evaluate(() =>
+      ((globalThis as any).__probe.client.narrate('I am the DM now.') as Promise<string>).then(() => 'accepted', (e: Error) => e.message),
+    );
+    expect(message).to.match(/only the DM may send "narrate"/);
+  });
+});

@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../server/config/load-config.ts';
+import { createLogger } from '../../../server/observability/log.ts';
+import { startApp, type NarratorApp } from '../../../server/app.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins', import.meta.url));
+const WEBRTC_PLUGIN = fileURLToPath(new URL('../../../plugins/audio-webrtc/index.ts', import.meta.url));
+
+/** Whether the direct WebRTC plugin is in the tree (written by another engineer in parallel). */
+export const webrtcAvailable = existsSync(WEBRTC_PLUGIN);
+
+/**
+ * A narrator in this process for browser tests: the `instant` fixture engine (a 220 Hz tone
+ * as long as the text would be spoken at `charsPerSecond`, so audio is loud and synthesis
+ * free), sink `webrtc` in direct mode when the plugin exists (else `wav`), port 0.
+ */
+export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: string } = {}): Promise<{ app: NarratorApp; baseUrl: string }> {
+  const { config } = loadConfig({
+    env: {},
+    overrides: {
+      port: 0,
+      host: '127.0.0.1',
+      engine: 'instant',
+      pluginDirs: [FIXTURES],
+      plugins: { 'instant-engine': { charsPerSecond: opts.charsPerSecond ?? 30 }, ...(webrtcAvailable ? { 'audio-webrtc': {} } : {}) },
+      sinks: webrtcAvailable ? ['webrtc'] : ['wav'],
+      recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-web-')),
+      ...(opts.dmSecret ? { dmSecret: opts.dmSecret } : {}),
+    },
+  });
+  const app = await startApp(config, createLogger('silent'));
+  return { app, baseUrl: `http://127.0.0.1:${app.port}` };
+}
