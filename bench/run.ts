@@ -22,6 +22,7 @@ import { measureRooms, type RoomsResult } from './scenarios/rooms.ts';
 import { formatSchedulerTable, runSchedulerScenario, type SchedulerBenchResult } from './scenarios/scheduler.ts';
 import { measureRemoteTtfa } from '../test/fixtures/xtts/measure-ttfa.ts';
 import { measureOpusEncodeCost } from '../plugins/audio-webrtc/measure.ts';
+import { measureBrowser, type BrowserBenchResult } from './scenarios/browser.ts';
 import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -85,6 +86,20 @@ async function benchXttsOnnx(quick: boolean, progress: (msg: string) => void): P
   return measureXttsOnnx(dir, { runs: 3, tokens: 100, fixture: 'real-dimensions' });
 }
 
+function browserFigures(r: BrowserBenchResult): Figure[] {
+  if ('skipped' in r) {
+    return [figure({ id: 'browser.ttfa.p95', label: 'TTFA at the browser p95', value: NaN, unit: 'ms', note: `skipped: ${r.skipped}` })];
+  }
+  return [
+    figure({ id: 'browser.ttfa.p50', label: 'TTFA at the browser p50 (direct WebRTC)', value: round(r.ttfaMs.p50), unit: 'ms', samples: r.ttfaMs.n,
+      note: 'DM narrate() call → first received audio energy in a player page (headless Chromium, loopback)' }),
+    figure({ id: 'browser.ttfa.p95', label: 'TTFA at the browser p95', value: round(r.ttfaMs.p95), unit: 'ms', samples: r.ttfaMs.n, note: `max ${round(r.ttfaMs.max)} ms` }),
+    figure({ id: 'browser.cancel.p50', label: 'Cancel → silence at the browser p50', value: round(r.cancelToSilenceMs.p50), unit: 'ms', samples: r.cancelToSilenceMs.n }),
+    figure({ id: 'browser.cancel.p95', label: 'Cancel → silence at the browser p95', value: round(r.cancelToSilenceMs.p95), unit: 'ms', samples: r.cancelToSilenceMs.n,
+      note: `max ${round(r.cancelToSilenceMs.max)} ms; includes Chromium's jitter buffer and the energy detector's window` }),
+  ];
+}
+
 function xttsOnnxFigures(r: XttsOnnxBenchResult): Figure[] {
   if (r.skipped || !r.decodeStepMs || !r.ttfaMs || !r.rtf || !r.shape) {
     return [figure({ id: 'xtts.onnx.decodeStep.p50', label: 'XTTS onnx decode step p50', value: NaN, unit: 'ms', note: `skipped: ${r.skipped ?? 'no result'}` })];
@@ -116,6 +131,7 @@ async function main(): Promise<void> {
   let xttsRemote: unknown = null;
   let xttsOnnx: XttsOnnxBenchResult | null = null;
   let opusCost: unknown = null;
+  let browser: BrowserBenchResult | null = null;
   try {
     progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
     const ttfa = await measureTtfa(p, plan.ttfaIterations);
@@ -191,6 +207,10 @@ async function main(): Promise<void> {
     figures.push(figure({ id: 'webrtc.opusEncode.p50', label: 'Opus encode per room per 20 ms frame p50', value: round(opus.perFrameUs.p50, 0), unit: 'µs', samples: opus.frames,
       note: `p95 ${round(opus.perFrameUs.p95, 0)} µs = ${round(opus.p95FrameBudgetShare * 100, 1)} % of the frame; 22 050 Hz room, 32 kbit/s; rooms with no listener skip it` }));
 
+    progress(`browser: ${quick ? 20 : 30} narrations heard in headless Chromium over direct WebRTC (espeak-ng)`);
+    browser = await measureBrowser({ narrations: quick ? 20 : 30 });
+    figures.push(...browserFigures(browser));
+
     xttsOnnx = await benchXttsOnnx(quick, progress);
     figures.push(...xttsOnnxFigures(xttsOnnx));
 
@@ -205,7 +225,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser },
     };
   } finally {
     await p.close();
