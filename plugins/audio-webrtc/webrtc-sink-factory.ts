@@ -25,7 +25,7 @@ export class WebRtcSinkFactory implements AudioSinkFactory {
   ) {}
 
   /**
-   * @throws Error when the encoder cannot be built (bad rate) or, in livekit mode, when the LiveKit sink cannot start
+   * @throws Error for a room rate that is not a positive integer or, in livekit mode, when the LiveKit sink cannot start
    */
   async create(ctx: SinkContext): Promise<AudioSink | null> {
     if (this.options.mode === 'livekit') {
@@ -34,8 +34,10 @@ export class WebRtcSinkFactory implements AudioSinkFactory {
       return LiveKitSink.create(ctx, { url: lk.url, apiKey: lk.apiKey, apiSecret: lk.apiSecret, roomName: liveKitRoomName(ctx.roomId) });
     }
     const hub = (this.hub ??= new SinkHub(this.log.child({ plugin: WEBRTC_PLUGIN_NAME })));
-    const encoder = await RoomOpusEncoder.create(ctx.sampleRate, this.options.bitrate);
-    const sink = new WebRtcSink(ctx.roomId, encoder, this.options.iceServers, (m) => hub.post(m), ctx.log);
+    // Fails fast on a rate the resampler refuses; the encoder itself is built at the first listener.
+    if (!Number.isInteger(ctx.sampleRate) || ctx.sampleRate <= 0) throw new Error(`webrtc sink: room sample rate ${ctx.sampleRate} Hz is not a positive integer`);
+    const bitrate = this.options.bitrate;
+    const sink = new WebRtcSink(ctx.roomId, () => RoomOpusEncoder.create(ctx.sampleRate, bitrate), this.options.iceServers, (m) => hub.post(m), ctx.log);
     const close = sink.close.bind(sink);
     // Unroute before closing, so signaling that races the close finds no half-closed sink.
     sink.close = async () => {

@@ -24,15 +24,18 @@ export class WebRtcSink implements AudioSink {
   private writeErrors = 0;
   private encodeMsTotal = 0;
   private closed = false;
+  /** Built at the first `join`: the resampler and Opus state hold WASM heaps (tens of MB) a room nobody listens to never needs. */
+  private encoder: RoomOpusEncoder | undefined;
+  private encoderReady: Promise<RoomOpusEncoder> | undefined;
 
   /**
    * @param roomId Colyseus room id
-   * @param encoder the room's encoder; the sink owns and closes it
+   * @param createEncoder builds the room's encoder (at the first listener); the sink owns and closes it
    * @param post sends a message to the main thread
    */
   constructor(
     readonly roomId: string,
-    private readonly encoder: RoomOpusEncoder,
+    private readonly createEncoder: () => Promise<RoomOpusEncoder>,
     private readonly iceServers: readonly IceServer[],
     private readonly post: (msg: FromSink) => void,
     private readonly log: Logger,
@@ -43,7 +46,7 @@ export class WebRtcSink implements AudioSink {
    * costs nothing: RTP timestamps come from `frame.seq`, so skipped frames leave no gap for a later peer.
    */
   write(frame: AudioFrame): void {
-    if (this.closed || this.peers.size === 0) return;
+    if (this.closed || this.peers.size === 0 || !this.encoder) return;
     let payload: Buffer;
     try {
       const t0 = performance.now();
@@ -92,6 +95,8 @@ export class WebRtcSink implements AudioSink {
     }
     let peer: WebRtcPeer | undefined;
     try {
+      await this.ensureEncoder();
+      if (this.closed) return;
       peer = new WebRtcPeer(this.iceServers, {
         onCandidate: (c) => this.post({ roomId: this.roomId, sessionId, kind: 'candidate', ...c }),
         onState: (state, reason) => {
@@ -152,7 +157,23 @@ export class WebRtcSink implements AudioSink {
     const peers = [...this.peers.values()];
     this.peers.clear();
     await Promise.allSettled(peers.map((p) => p.close('room closed')));
-    this.encoder.close();
+    this.encoder?.close();
+  }
+
+  /** The encoder, built once; a failed build is retried at the next join. */
+  private ensureEncoder(): Promise<RoomOpusEncoder> {
+    this.encoderReady ??= this.createEncoder().then(
+      (encoder) => {
+        if (this.closed) encoder.close();
+        else this.encoder = encoder;
+        return encoder;
+      },
+      (err: unknown) => {
+        this.encoderReady = undefined;
+        throw err;
+      },
+    );
+    return this.encoderReady;
   }
 
   private peerOrError(sessionId: string, what: string): WebRtcPeer | undefined {
