@@ -69,3 +69,18 @@ export function samplesToMs(samples: number, rateHz: number): number {
 export function msToSamples(ms: number, rateHz: number): number {
   return Math.round((ms * rateHz) / 1000);
 }
+
+/**
+ * Joins f32 blocks end to end (a chunk's streamed blocks, reference recordings, rows of GPT latents).
+ * @param blocks any number of arrays, not modified
+ * @returns a new array of the summed length
+ */
+export function concatF32(blocks: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of blocks) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ort, type InferenceSession, type Tensor } from './ort.ts';
 import * as wavefileNs from 'wavefile';
 import { resampleOnce } from '../../../server/audio/resample.ts';
+import { concatF32 } from '../../../server/audio/pcm.ts';
 import type { SpeakerLatents } from '../speaker-latents.ts';
 import { COND_LATENT_ROWS, type SpeakerConditioning } from './xtts-inference.ts';
 import { conditioningLogMel, speakerLogMel } from './mel-features.ts';
@@ -75,7 +76,7 @@ export async function computeSpeakerLatents(model: XttsOnnxModel, references: re
     const embedding = await runSpeakerEncoder(model, at16k);
     for (let i = 0; i < 512; i++) speakerSum[i] += embedding[i];
   }
-  const joined = concat(at22k).subarray(0, maxSamples);
+  const joined = concatF32(at22k).subarray(0, maxSamples);
   const width = model.width;
   const condSum = new Float64Array(COND_LATENT_ROWS * width);
   const pieceLength = CONDITIONING_PIECE_SECONDS * CONDITIONING_RATE;
@@ -122,12 +123,3 @@ export function toConditioning(latents: SpeakerLatents): SpeakerConditioning {
   return { condLatents, speakerEmbedding: Float32Array.from(latents.speaker_embedding) };
 }
 
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

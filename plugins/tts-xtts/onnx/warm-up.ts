@@ -1,5 +1,6 @@
 import { ort, type InferenceSession, type Tensor } from './ort.ts';
 import { abortError } from '../../../server/synthesis/tts-engine.ts';
+import { concatF32 } from '../../../server/audio/pcm.ts';
 import { GptDecodeState } from './gpt-decoder.ts';
 import { COND_LATENT_ROWS } from './xtts-inference.ts';
 import type { XttsOnnxModel } from './xtts-onnx-model.ts';
@@ -25,10 +26,8 @@ export async function warmUpXtts(model: XttsOnnxModel, signal: AbortSignal): Pro
     if (signal.aborted) throw abortError(signal);
     latents.push((await model.gpt.run(state, model.melPosEmbedding.data.slice(0, width), 1)).latent);
   }
-  const flat = new Float32Array(latents.length * width);
-  latents.forEach((l, i) => flat.set(l, i * width));
   await model.vocoder.run({
-    latents: new ort.Tensor('float32', flat, [1, latents.length, width]),
+    latents: new ort.Tensor('float32', concatF32(latents), [1, latents.length, width]),
     speaker_embedding: new ort.Tensor('float32', new Float32Array(512), [1, 512, 1]),
   });
 }

@@ -1,5 +1,6 @@
 import { ort, type InferenceSession, type Tensor } from './ort.ts';
 import { abortError } from '../../../server/synthesis/tts-engine.ts';
+import { concatF32 } from '../../../server/audio/pcm.ts';
 import { ChunkStitcher } from './chunk-stitcher.ts';
 import { GptDecodeState } from './gpt-decoder.ts';
 import { interpolateLatents } from './latent-interpolation.ts';
@@ -131,10 +132,7 @@ export async function* xttsInferenceStream(
 
   const vocode = async (): Promise<Float32Array> => {
     checkAbort(signal);
-    const rows = latents.length;
-    const flat = new Float32Array(rows * width);
-    latents.forEach((l, i) => flat.set(l, i * width));
-    const scaled = interpolateLatents(flat, rows, width, 1 / settings.speed);
+    const scaled = interpolateLatents(concatF32(latents), latents.length, width, 1 / settings.speed);
     const start = performance.now();
     const out = await model.vocoder.run({
       latents: new ort.Tensor('float32', scaled.data, [1, scaled.rows, width]),

@@ -90,7 +90,8 @@ export class XttsOnnxBackend implements XttsBackend {
     if (!this.handle) throw new Error('XttsOnnxBackend.stream() called before init()');
     const voice = this.conditioning.get(request.voice);
     if (!voice) throw new Error(`unknown XTTS voice "${request.voice}"`);
-    const lease = await this.handle.acquire(AbortSignal.any([signal, this.closing.signal]));
+    const aborted = AbortSignal.any([signal, this.closing.signal]);
+    const lease = await this.handle.acquire(aborted);
     try {
       const model = lease.model;
       const ids = model.tokenizer.encode(request.text, request.language);
@@ -102,7 +103,7 @@ export class XttsOnnxBackend implements XttsBackend {
         // One sequence per chunk: seed, seed + 1, … so a narration replays identically from a fresh start.
         random: o.seed === undefined ? Math.random : seededRandom(o.seed + this.seedCounter++),
       };
-      yield* xttsInferenceStream(model, ids, voice, settings, AbortSignal.any([signal, this.closing.signal]), this.deps.onStage);
+      yield* xttsInferenceStream(model, ids, voice, settings, aborted, this.deps.onStage);
     } finally {
       lease.release();
     }

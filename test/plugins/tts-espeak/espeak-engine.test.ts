@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { concatF32 } from '../../../server/audio/pcm.ts';
 import { pino } from 'pino';
 import { isAbortError, type TtsChunk } from '../../../server/synthesis/tts-engine.ts';
 import { EspeakEngine, type SynthesisReport } from '../../../plugins/tts-espeak/espeak-engine.ts';
@@ -27,15 +28,6 @@ async function collect(blocks: AsyncIterable<Float32Array>): Promise<Float32Arra
   return out;
 }
 
-function concat(blocks: Float32Array[]): Float32Array {
-  const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
 
 function rms(s: Float32Array): number {
   let sum = 0;
@@ -73,7 +65,7 @@ describe('EspeakEngine', function () {
   ] as const) {
     it(`speaks ${language} as non-silent audio in [-1, 1] whose duration fits chars / charsPerSecond`, async () => {
       const expectedSeconds = text.length / engine.charsPerSecond(language);
-      const audio = concat(await collect(engine.synthesize(chunk(`say-${language}`, text, language), undefined, never())));
+      const audio = concatF32(await collect(engine.synthesize(chunk(`say-${language}`, text, language), undefined, never())));
       const seconds = audio.length / engine.sampleRate;
       expect(seconds).to.be.within(expectedSeconds / 2.5, expectedSeconds * 2.5);
       expect(audio.every((x) => x >= -1 && x <= 1)).to.equal(true);
@@ -102,7 +94,7 @@ describe('EspeakEngine', function () {
       const before = fresh.charsPerSecond('en');
       expect(before).to.equal(17.5); // 175 wpm × 6 chars / 60 s
       await fresh.init();
-      const audio = concat(await collect(fresh.synthesize(chunk('cps', SHORT_EN), undefined, never())));
+      const audio = concatF32(await collect(fresh.synthesize(chunk('cps', SHORT_EN), undefined, never())));
       const measured = SHORT_EN.length / (audio.length / fresh.sampleRate);
       expect(fresh.charsPerSecond('en')).to.be.closeTo(measured, 1e-9);
       expect(fresh.charsPerSecond('pt')).to.equal(before);
@@ -120,7 +112,7 @@ describe('EspeakEngine', function () {
     const err = await rejection(it.next());
     expect(isAbortError(err)).to.equal(true);
     expect((await it.next()).done).to.equal(true);
-    const after = concat(await collect(engine.synthesize(chunk('after-abort', SHORT_EN), undefined, never())));
+    const after = concatF32(await collect(engine.synthesize(chunk('after-abort', SHORT_EN), undefined, never())));
     expect(rms(after)).to.be.greaterThan(0.01);
   });
 
@@ -172,9 +164,9 @@ describe('EspeakEngine', function () {
   });
 
   it('accepts another voice of the language and a voice variant, case-insensitively', async () => {
-    const gb = concat(await collect(engine.synthesize(chunk('rp', SHORT_EN), 'en-GB-x-rp', never())));
+    const gb = concatF32(await collect(engine.synthesize(chunk('rp', SHORT_EN), 'en-GB-x-rp', never())));
     expect(rms(gb)).to.be.greaterThan(0.01);
-    const f3 = concat(await collect(engine.synthesize(chunk('f3', SHORT_EN), 'en-us+f3', never())));
+    const f3 = concatF32(await collect(engine.synthesize(chunk('f3', SHORT_EN), 'en-us+f3', never())));
     expect(rms(f3)).to.be.greaterThan(0.01);
     expect(reports.map((r) => r.voice)).to.deep.equal(['en-gb-x-rp', 'en-us+f3']);
   });
@@ -192,8 +184,8 @@ describe('EspeakEngine', function () {
       collect(engine.synthesize(chunk('room-a', SHORT_EN), undefined, never())),
       collect(engine.synthesize(chunk('room-b', SHORT_PT, 'pt'), undefined, never())),
     ]);
-    expect(rms(concat(a))).to.be.greaterThan(0.01);
-    expect(rms(concat(b))).to.be.greaterThan(0.01);
+    expect(rms(concatF32(a))).to.be.greaterThan(0.01);
+    expect(rms(concatF32(b))).to.be.greaterThan(0.01);
     const ra = reports.find((r) => r.narrationId === 'room-a')!;
     const rb = reports.find((r) => r.narrationId === 'room-b')!;
     expect(rb.startedAt).to.be.at.least(ra.endedAt);
@@ -248,7 +240,7 @@ describe('EspeakEngine with a pool and failures', function () {
       void engine['slots'][0].thread!['worker']!.terminate();
       const err = await rejection(pending);
       expect(err.message).to.match(/espeak worker .*died/);
-      const audio = concat(await collect(engine.synthesize(chunk('revived', SHORT_EN), undefined, never())));
+      const audio = concatF32(await collect(engine.synthesize(chunk('revived', SHORT_EN), undefined, never())));
       expect(rms(audio)).to.be.greaterThan(0.01);
       expect(engine.status().spawned).to.equal(2);
     } finally {

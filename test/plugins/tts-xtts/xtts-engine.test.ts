@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { concatF32 } from '../../../server/audio/pcm.ts';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,18 +20,9 @@ function chunk(text = 'The door creaks open.', language = 'en', index = 0): TtsC
 async function collect(iter: AsyncIterable<Float32Array>): Promise<Float32Array> {
   const blocks: Float32Array[] = [];
   for await (const b of iter) blocks.push(b);
-  return concat(blocks);
+  return concatF32(blocks);
 }
 
-function concat(blocks: Float32Array[]): Float32Array {
-  const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
 
 function expectPcm(got: Float32Array, pcm: Int16Array): void {
   expect(got.length, 'sample count').to.equal(pcm.length);
@@ -125,7 +117,7 @@ describe('XttsEngine against a stand-in XTTS server (loopback)', () => {
       release();
       const rest: Float32Array[] = [first.value];
       for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
-      expectPcm(concat(rest), server.behaviour.pcm);
+      expectPcm(concatF32(rest), server.behaviour.pcm);
     });
 
     it('aborting mid-stream rejects with AbortError and closes the request', async () => {
@@ -190,7 +182,7 @@ describe('XttsEngine against a stand-in XTTS server (loopback)', () => {
         err = caught as Error;
       }
       expect(err?.message).to.match(/XTTS chunk n1#5 failed after \d+ samples: stream broke after \d+ bytes/);
-      expect(concat(blocks).length).to.be.greaterThan(0).and.at.most(500);
+      expect(concatF32(blocks).length).to.be.greaterThan(0).and.at.most(500);
       expect(ttsRequests()).to.have.length(1);
     });
 

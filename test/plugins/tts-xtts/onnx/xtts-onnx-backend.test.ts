@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { XttsEngine } from '../../../../plugins/tts-xtts/xtts-engine.ts';
 import { xttsOptionsSchema } from '../../../../plugins/tts-xtts/options.ts';
+import { concatF32 } from '../../../../server/audio/pcm.ts';
 import { ModelManager } from '../../../../server/models/model-manager.ts';
 import { isAbortError, type TtsChunk } from '../../../../server/synthesis/tts-engine.ts';
 
@@ -21,13 +22,7 @@ const chunk = (text: string, index = 0): TtsChunk => ({ narrationId: 'n1', index
 async function audio(engine: XttsEngine, text: string, signal = new AbortController().signal): Promise<Float32Array> {
   const parts: Float32Array[] = [];
   for await (const b of engine.synthesize(chunk(text), undefined, signal)) parts.push(b);
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatF32(parts);
 }
 
 describe('XttsEngine with backend "onnx" on the tiny fixture (random weights)', function () {
