@@ -1,5 +1,5 @@
-import { BroadcastChannel } from 'node:worker_threads';
-import { SIGNAL_CHANNEL, TO_SINK_KINDS, type FromSink, type ToSink, type WebRtcSinkStats } from './signaling.ts';
+import type { BroadcastChannel } from 'node:worker_threads';
+import { openSignalChannel, SIGNAL_CHANNEL, TO_SINK_KINDS, type FromSink, type ToSink, type WebRtcSinkStats } from './signaling.ts';
 
 /** Receives a room's messages from its sink. */
 export type RoomListener = (msg: Exclude<FromSink, { kind: 'stats' }>) => void;
@@ -55,11 +55,8 @@ class MainHub {
 
   private open(): BroadcastChannel {
     if (this.channel) return this.channel;
-    const ch = new BroadcastChannel(SIGNAL_CHANNEL);
-    ch.unref();
-    ch.onmessage = (e: unknown) => this.dispatch((e as MessageEvent).data as FromSink);
-    this.channel = ch;
-    return ch;
+    this.channel = openSignalChannel<FromSink>((msg) => this.dispatch(msg));
+    return this.channel;
   }
 
   private maybeClose(): void {

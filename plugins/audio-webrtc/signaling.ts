@@ -1,3 +1,4 @@
+import { BroadcastChannel } from 'node:worker_threads';
 import { z } from 'zod';
 
 /**
@@ -8,6 +9,17 @@ import { z } from 'zod';
 
 /** Name of the BroadcastChannel both threads open (PROTOCOL.md). */
 export const SIGNAL_CHANNEL = 'vrpg/audio-webrtc';
+
+/**
+ * Opens this thread's end of {@link SIGNAL_CHANNEL}, unref'd so it never keeps a thread alive.
+ * Messages this thread posted itself are not delivered back (BroadcastChannel semantics).
+ */
+export function openSignalChannel<T>(onMessage: (msg: T) => void): BroadcastChannel {
+  const ch = new BroadcastChannel(SIGNAL_CHANNEL);
+  ch.unref();
+  ch.onmessage = (e: unknown) => onMessage((e as MessageEvent).data as T);
+  return ch;
+}
 
 /** An ICE candidate as the browser's `RTCIceCandidate.toJSON()` gives it; `candidate: ""` = end of candidates. */
 export interface IceCandidateInit {

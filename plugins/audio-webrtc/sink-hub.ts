@@ -1,6 +1,6 @@
-import { BroadcastChannel } from 'node:worker_threads';
+import type { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { SIGNAL_CHANNEL, TO_SINK_KINDS, type FromSink, type ToSink } from './signaling.ts';
+import { openSignalChannel, SIGNAL_CHANNEL, TO_SINK_KINDS, type FromSink, type ToSink } from './signaling.ts';
 import type { WebRtcSink } from './webrtc-sink.ts';
 
 /**
@@ -42,11 +42,8 @@ export class SinkHub {
 
   private open(): BroadcastChannel {
     if (this.channel) return this.channel;
-    const ch = new BroadcastChannel(SIGNAL_CHANNEL);
-    ch.unref();
-    ch.onmessage = (e: unknown) => this.dispatch((e as MessageEvent).data as ToSink);
-    this.channel = ch;
-    return ch;
+    this.channel = openSignalChannel<ToSink>((msg) => this.dispatch(msg));
+    return this.channel;
   }
 
   private dispatch(msg: ToSink): void {
