@@ -16,6 +16,8 @@ export const TOKENS = {
   ModelManager: Symbol.for('vrpg/ModelManager'),
   /** Optional {@link SynthesisPolicySource} (bound by plugins/gpu-tier); absent = the core default. */
   SynthesisPolicy: Symbol.for('vrpg/SynthesisPolicy'),
+  /** Optional {@link SessionOptionsSource} (server/synthesis/session-options-source.ts; bound by plugins/gpu-tier). */
+  SessionOptionsSource: Symbol.for('vrpg/SessionOptionsSource'),
   /** Multi-bound {@link RoomPluginFactory} (server/room/room-plugin-factory.ts): plugins' parts of each `table` room. */
   RoomPluginFactory: Symbol.for('vrpg/RoomPluginFactory'),
 } as const;

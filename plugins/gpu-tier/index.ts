@@ -25,7 +25,7 @@ export const GPU_TIER_SERVICE = Symbol.for('vrpg/plugin/gpu-tier/GpuTierService'
 
 /**
  * The `gpu-tier` plugin: detects NVIDIA GPUs with nvidia-smi, classifies the tier, and binds a
- * {@link GpuTierService} (singleton) as `TOKENS.SynthesisPolicy` and {@link GPU_TIER_SERVICE}.
+ * {@link GpuTierService} (singleton) as `TOKENS.SynthesisPolicy`, `TOKENS.SessionOptionsSource` (onnxruntime execution providers and threads) and {@link GPU_TIER_SERVICE}.
  * Options: see {@link gpuTierOptionsSchema}. App startup should `await service.init()`.
  */
 export const plugin: PluginDescriptor<GpuTierOptions> = {
@@ -41,6 +41,7 @@ export const plugin: PluginDescriptor<GpuTierOptions> = {
       })
       .inSingletonScope();
     bind(TOKENS.SynthesisPolicy).toService(GPU_TIER_SERVICE);
+    bind(TOKENS.SessionOptionsSource).toService(GPU_TIER_SERVICE);
   }),
   commands: {
     gpu: {

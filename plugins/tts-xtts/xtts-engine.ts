@@ -10,6 +10,7 @@ import { XttsSpeakingRate } from './speaking-rate.ts';
 import { XttsHttpBackend } from './xtts-http-backend.ts';
 import type { XttsSessionOptions } from './onnx/xtts-onnx-model.ts';
 import { ModelManager } from '../../server/models/model-manager.ts';
+import type { SessionOptionsSource } from '../../server/synthesis/session-options-source.ts';
 
 /** What a backend may use from the host: the model manager and onnxruntime session options. */
 export interface XttsBackendDeps {
@@ -30,16 +31,6 @@ export const defaultBackendFactory: XttsBackendFactory = async (options, log, de
   return new XttsOnnxBackend(options, log, deps);
 };
 
-/**
- * The GPU-tier plugin's service as this plugin reads it (plugins/gpu-tier binds it under this symbol):
- * only the execution providers and thread counts, so tts-xtts does not import gpu-tier.
- */
-export const GPU_TIER_SERVICE_TOKEN = Symbol.for('vrpg/plugin/gpu-tier/GpuTierService');
-/** The part of plugins/gpu-tier's GpuTierService the onnx backend uses. */
-export interface GpuSessionSource {
-  init(): Promise<unknown>;
-  readonly config: { readonly executionProviders: readonly unknown[]; readonly sessionThreads: { intraOpNumThreads: number; interOpNumThreads: number } };
-}
 
 /**
  * The XTTS-v2 engine (engine name `xtts`): mono f32 blocks in [-1, 1] at 24 000 Hz, streamed as the
@@ -75,7 +66,7 @@ export class XttsEngine implements TtsEngine {
     @inject(pluginOptionsToken('tts-xtts')) private readonly options: XttsOptions,
     @inject(TOKENS.Logger) log: Logger,
     @inject(TOKENS.ModelManager) @optional() models?: ModelManager,
-    @inject(GPU_TIER_SERVICE_TOKEN) @optional() private readonly gpuTier?: GpuSessionSource,
+    @inject(TOKENS.SessionOptionsSource) @optional() private readonly gpuTier?: SessionOptionsSource,
     private readonly createBackend: XttsBackendFactory = defaultBackendFactory,
   ) {
     this.log = log.child({ plugin: 'tts-xtts' });

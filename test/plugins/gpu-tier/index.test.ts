@@ -6,13 +6,14 @@ import type { SynthesisPolicySource } from '../../../server/synthesis/synthesis-
 import { TOKENS, pluginOptionsToken } from '../../../server/tokens.ts';
 
 describe('gpu-tier plugin descriptor', () => {
-  it('binds one GpuTierService as TOKENS.SynthesisPolicy and under its own token', async () => {
+  it('binds one GpuTierService as TOKENS.SynthesisPolicy, TOKENS.SessionOptionsSource and under its own token', async () => {
     const c = new Container();
     c.bind(pluginOptionsToken('gpu-tier')).toConstantValue(plugin.optionsSchema.parse({ monitor: { enabled: false } }));
     await c.load(plugin.module);
     const policy = c.get<SynthesisPolicySource>(TOKENS.SynthesisPolicy);
     expect(policy).to.be.instanceOf(GpuTierService);
     expect(c.get(GPU_TIER_SERVICE)).to.equal(policy);
+    expect(c.get(TOKENS.SessionOptionsSource)).to.equal(policy);
     expect(plugin.name).to.equal('gpu-tier');
     expect(plugin.provides).to.deep.equal({});
   });

@@ -1,0 +1,14 @@
+/**
+ * Where in-process inference engines get their onnxruntime execution providers and thread counts:
+ * bound under `TOKENS.SessionOptionsSource` by plugins/gpu-tier (CUDA then CPU from the detected tier,
+ * `VRPG_XTTS_*` overrides applied). Absent = the engine uses onnxruntime's CPU defaults.
+ */
+export interface SessionOptionsSource {
+  /** Detects the hardware once; later calls return the same promise. */
+  init(): Promise<unknown>;
+  /** After `init()`: onnxruntime-node `SessionOptions` fields (plugins/gpu-tier/execution-providers.ts). */
+  readonly config: {
+    readonly executionProviders: readonly unknown[];
+    readonly sessionThreads: { readonly intraOpNumThreads: number; readonly interOpNumThreads: number };
+  };
+}
