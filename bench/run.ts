@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'vrpg-bench-'));
   const progress = (msg: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 
-  const p = await BenchPipeline.start({ workDir, maxRooms: Math.max(256, ...plan.roomSteps) });
+  const p = new BenchPipeline(workDir);
   let results: Record<string, unknown>;
   const figures: Figure[] = [];
   let scheduler: SchedulerBenchResult | null = null;
@@ -133,6 +133,11 @@ async function main(): Promise<void> {
   let opusCost: unknown = null;
   let browser: BrowserBenchResult | null = null;
   try {
+    progress('createNarrator → ready, espeak-ng');
+    const espeak = await p.narrator('espeak');
+    figures.push(figure({ id: 'startup.espeak', label: 'createNarrator() → ready (espeak-ng)', value: espeak.startupMs, unit: 'ms',
+      note: 'config validated, plugins mounted, engine warm (8 warm-up sentences), playout thread running' }));
+
     progress(`TTFA, espeak-ng, ${plan.ttfaIterations} narrations`);
     const ttfa = await measureTtfa(p, plan.ttfaIterations);
     figures.push(
@@ -152,7 +157,7 @@ async function main(): Promise<void> {
       figure({
         id: 'overhead.p95', label: 'Pipeline overhead p95', value: round(overhead.overheadMs.p95), unit: 'ms',
         target: { op: '<=', value: 5 }, samples: overhead.overheadMs.n,
-        note: `TTFA minus the slot wait; main thread p95 ${round(overhead.mainThreadMs.p95)} ms + playout thread p95 ` +
+        note: `TTFA minus the slot wait; event → FIFO p95 ${round(overhead.mainThreadMs.p95)} ms + playout thread p95 ` +
           `${round(overhead.playoutThreadMs.p95)} ms; ${overhead.missedSlot} of ${overhead.overheadMs.n} missed their first slot`,
       }),
     );
@@ -214,14 +219,14 @@ async function main(): Promise<void> {
     xttsOnnx = await benchXttsOnnx(quick, progress);
     figures.push(...xttsOnnxFigures(xttsOnnx));
 
-    const playoutStats = await p.playoutStats();
+    const playoutStats = { espeak: await p.playoutStats('espeak'), instant: await p.playoutStats('instant') };
     results = {
       startedAt,
       quick,
       durationSeconds: round((performance.now() - t0) / 1000, 1),
       machine: { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
       commit: gitCommit(),
-      config: { playout: p.config.playout, espeak: p.config.plugins['tts-espeak'], plan },
+      config: { playout: espeak.config.playout, espeak: espeak.config.plugins['tts-espeak'], plan },
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../server/config/load-config.ts';
 import { createLogger } from '../../server/observability/log.ts';
-import { startApp } from '../../server/app.ts';
+import { startTableServer } from '../../server/app.ts';
 import { BrowserSeat, browserUnavailable, launchChromium } from '../../game-bridge/web/testing/browser-harness.ts';
 import { passageOf } from '../texts.ts';
 import { seededRandom, sleep } from '../util.ts';
@@ -60,7 +60,7 @@ export async function measureBrowser(options: BrowserBenchOptions): Promise<Brow
       recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-bench-web-')),
     },
   });
-  const app = await startApp(config, createLogger('silent'));
+  const app = await startTableServer(config, createLogger('silent'));
   const browser = await launchChromium();
   const ttfa: number[] = [];
   const cancel: number[] = [];

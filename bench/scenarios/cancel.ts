@@ -16,25 +16,24 @@ export interface CancelResult {
 
 /**
  * Figure 3: cancel latency. Each narration (~4 s of espeak-ng speech, sinks `capture`) is
- * cancelled with `RoomNarrator.cancel(nowMs(), [id])` 100–500 ms after its first frame
+ * cancelled with `RoomNarration.cancel([id], nowMs())` 100–500 ms after its first frame
  * reached the sinks (mid-playback, in the middle of a chunk as often as at a seam).
  * The report's figure is cross-checked with the capture sink's own frames.
  * @param iterations narrations cancelled
  */
 export async function measureCancel(p: BenchPipeline, iterations: number): Promise<CancelResult> {
-  const service = p.service('espeak', ['capture']);
-  const room = await p.openRoom(service, 'cancel');
+  const room = await p.openRoom('espeak', ['capture'], 'cancel');
   const random = seededRandom(3);
   const cps = await p.charsPerSecond('espeak');
   const marks: { id: string; requestedAt: number; reported: number }[] = [];
   let endedBeforeCancel = 0;
   try {
     for (let i = 0; i < iterations; i++) {
-      const n = room.narrator.narrate(passageOf(4, cps, i), { trigger: 'bench:cancel', priority: 'queue', receivedAtMs: nowMs() });
+      const n = room.narration.narrate(passageOf(4, cps, i), { trigger: 'bench:cancel', receivedAtMs: nowMs() });
       await room.firstFrame(n.id);
       await sleep(100 + 400 * random());
       const requestedAt = nowMs();
-      const cancelled = room.narrator.cancel(requestedAt, [n.id]);
+      const cancelled = room.narration.cancel([n.id], requestedAt);
       const report = await n.done;
       if (cancelled.length === 0 || !report.cancelled || report.cancelLatencyMs === null) {
         endedBeforeCancel++;
@@ -43,10 +42,10 @@ export async function measureCancel(p: BenchPipeline, iterations: number): Promi
       marks.push({ id: n.id, requestedAt, reported: report.cancelLatencyMs });
       await sleep(20 + 40 * random());
     }
-    await service.closeRoom(room.roomId);
+    await room.close();
     await p.capture.untilClosed(room.roomId);
   } finally {
-    await p.closeService(service);
+    await room.close();
   }
   const lastFrameAt = new Map<string, number>();
   for (const f of p.capture.of(room.roomId)) if (f.narrationId) lastFrameAt.set(f.narrationId, f.timeMs);

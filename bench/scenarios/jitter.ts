@@ -77,8 +77,7 @@ export async function measureJitter(
   opts: { seconds: number; stallMs: number; stallEveryMs?: number },
 ): Promise<JitterResult> {
   const idleMs = Math.max(0, (opts.stallEveryMs ?? 1000) - opts.stallMs);
-  const service = p.service('espeak', ['capture']);
-  const room = await p.openRoom(service, opts.stallMs > 0 ? 'jitter-stall' : 'jitter');
+  const room = await p.openRoom('espeak', ['capture'], opts.stallMs > 0 ? 'jitter-stall' : 'jitter');
   const cps = await p.charsPerSecond('espeak');
   let stalls = 0;
   let underruns = 0;
@@ -86,7 +85,7 @@ export async function measureJitter(
     const perNarration = 3;
     const count = Math.max(1, Math.round(opts.seconds / perNarration));
     const narrations = Array.from({ length: count }, (_, i) =>
-      room.narrator.narrate(passageOf(perNarration, cps, i), { trigger: 'bench:jitter', priority: 'queue', receivedAtMs: nowMs() }),
+      room.narration.narrate(passageOf(perNarration, cps, i), { trigger: 'bench:jitter', receivedAtMs: nowMs() }),
     );
     let playing = true;
     const all = Promise.all(narrations.map((n) => n.done)).finally(() => (playing = false));
@@ -100,10 +99,10 @@ export async function measureJitter(
       }
     }
     for (const r of await all) underruns += r.underruns;
-    await service.closeRoom(room.roomId);
+    await room.close();
     await p.capture.untilClosed(room.roomId);
   } finally {
-    await p.closeService(service);
+    await room.close();
   }
   const frames = p.capture.of(room.roomId);
   p.capture.forget(room.roomId);

@@ -1,5 +1,5 @@
 import { nowMs } from '../../server/threads/spawn-worker.ts';
-import type { BenchEngine, BenchPipeline } from '../pipeline.ts';
+import type { BenchEngine, BenchPipeline, BenchRoom } from '../pipeline.ts';
 import { passageOf } from '../texts.ts';
 import { percentile, round } from '../percentile.ts';
 
@@ -51,19 +51,19 @@ export async function measureRooms(
   let maxRooms = 0;
   for (const n of opts.steps) {
     if (performance.now() - started > opts.budgetMs) break;
-    const service = p.service(engine, ['wav']);
     let step: RoomsStep;
+    const rooms: BenchRoom[] = [];
     try {
-      const rooms = await Promise.all(Array.from({ length: n }, () => p.openRoom(service, `rooms-${engine}-${n}`)));
-      const before = await p.playoutStats();
+      rooms.push(...(await Promise.all(Array.from({ length: n }, () => p.openRoom(engine, ['wav'], `rooms-${n}`)))));
+      const before = await p.playoutStats(engine);
       const t0 = performance.now();
       const receivedAtMs = nowMs();
       const narrations = rooms.map((r, i) =>
-        r.narrator.narrate(passageOf(opts.seconds, cps, i), { trigger: 'bench:rooms', priority: 'queue', receivedAtMs }),
+        r.narration.narrate(passageOf(opts.seconds, cps, i), { trigger: 'bench:rooms', receivedAtMs }),
       );
       const reports = await Promise.all(narrations.map((x) => x.done));
       const wallMs = performance.now() - t0;
-      const after = await p.playoutStats();
+      const after = await p.playoutStats(engine);
       const frameCost = after.roomFrames > before.roomFrames
         ? (after.msPerRoomFrame * after.roomFrames - before.msPerRoomFrame * before.roomFrames) / (after.roomFrames - before.roomFrames)
         : 0;
@@ -80,7 +80,7 @@ export async function measureRooms(
         msPerRoomFrame: round(frameCost, 4),
       };
     } finally {
-      await p.closeService(service);
+      await Promise.all(rooms.map((r) => r.close()));
     }
     steps.push(step);
     if (step.underruns > 0) break;

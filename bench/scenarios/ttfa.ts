@@ -23,8 +23,7 @@ export interface TtfaResult {
  * @param iterations narrations measured (texts cycle through {@link SHORT_TEXTS})
  */
 export async function measureTtfa(p: BenchPipeline, iterations: number): Promise<TtfaResult> {
-  const service = p.service('espeak', ['wav']);
-  const room = await p.openRoom(service, 'ttfa');
+  const room = await p.openRoom('espeak', ['wav'], 'ttfa');
   const random = seededRandom(1);
   const ttfa: number[] = [];
   let chunks = 0;
@@ -32,9 +31,9 @@ export async function measureTtfa(p: BenchPipeline, iterations: number): Promise
   try {
     for (let i = 0; i < iterations; i++) {
       const text = SHORT_TEXTS[i % SHORT_TEXTS.length]!;
-      const n = room.narrator.narrate(text, { trigger: 'bench:ttfa', priority: 'queue', receivedAtMs: nowMs() });
+      const n = room.narration.narrate(text, { trigger: 'bench:ttfa', receivedAtMs: nowMs() });
       await room.firstFrame(n.id);
-      room.narrator.cancel(nowMs(), [n.id]);
+      room.narration.cancel([n.id]);
       const report = await n.done;
       if (report.ttfaMs === null) throw new Error(`ttfa: narration ${i} ended without a frame (${JSON.stringify(report)})`);
       ttfa.push(report.ttfaMs);
@@ -43,7 +42,7 @@ export async function measureTtfa(p: BenchPipeline, iterations: number): Promise
       await sleep(30 + 40 * random());
     }
   } finally {
-    await p.closeService(service);
+    await room.close();
   }
   return {
     ttfaMs: summarize(ttfa),

@@ -1,8 +1,7 @@
 import { RoomPlugin, type Client, type Room } from '@colyseus/core';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { TableState } from '../../server/room/table-state.ts';
-import type { RoomPluginFactory } from '../../server/room/room-plugin-factory.ts';
+import type { RoomPluginContext, RoomPluginFactory } from '../../server/room/room-plugin-factory.ts';
 import { inject, injectable } from 'inversify';
 import { pluginOptionsToken } from '../../server/tokens.ts';
 import { WEBRTC_PLUGIN_NAME, type WebRtcOptions } from './options.ts';
@@ -11,8 +10,6 @@ import { mainHub } from './main-hub.ts';
 import { liveKitRoomName } from './livekit-room-name.ts';
 import type { LiveKitRooms } from './livekit/livekit-rooms.ts';
 
-type TableRoom = Room<{ state: TableState }>;
-
 /** Token lifetime for LiveKit subscribers, seconds (PROTOCOL.md: TTL 1 h). */
 const LIVEKIT_TOKEN_TTL_SECONDS = 3600;
 
@@ -20,7 +17,8 @@ const LIVEKIT_TOKEN_TTL_SECONDS = 3600;
 class AudioRefused extends Error {}
 
 /**
- * The `audio` part of every `table` room (main thread), PROTOCOL.md "Room messages".
+ * The `audio` part of every narrated room (main thread), PROTOCOL.md "Room messages"; it runs
+ * inside the narration room plugin, so any room that mounts `narrator.roomPlugin()` has it.
  *
  * Direct mode: validates `audio:join|answer|candidate|leave` and relays them over the signaling
  * channel to the room's `webrtc` sink on the playout thread; relays the sink's `offer`,
@@ -29,15 +27,18 @@ class AudioRefused extends Error {}
  * LiveKit mode: answers `audio:join` with `audio:livekit` `{ url, token, room }`; the LiveKit room
  * is created with the Colyseus room and deleted with it.
  */
-export class AudioRoomPlugin extends RoomPlugin<TableRoom> {
+export class AudioRoomPlugin extends RoomPlugin<Room> {
   override readonly pluginName = 'audio' as const;
   /** Session ids of clients that sent `audio:join` and have not left. */
   private readonly listeners = new Set<string>();
   private roomId = '';
   private liveKitRooms: LiveKitRooms | null = null;
 
-  constructor(private readonly options: WebRtcOptions, private readonly log: Logger) {
+  private readonly log: Logger;
+
+  constructor(private readonly options: WebRtcOptions, private readonly context: RoomPluginContext) {
     super();
+    this.log = context.log;
   }
 
   protected override messages = {
@@ -123,7 +124,7 @@ export class AudioRoomPlugin extends RoomPlugin<TableRoom> {
     let token: string;
     try {
       const { mintSubscribeToken } = await import('./livekit/livekit-token.ts');
-      const name = this.room.state.players.get(client.sessionId)?.name ?? client.sessionId;
+      const name = this.context.nameOf(client.sessionId);
       token = await mintSubscribeToken({ apiKey: lk.apiKey, apiSecret: lk.apiSecret, room, identity: client.sessionId, name, ttlSeconds: LIVEKIT_TOKEN_TTL_SECONDS });
     } catch (err) {
       this.log.error({ roomId: this.roomId, err }, 'minting a LiveKit token failed');
@@ -171,14 +172,14 @@ export class AudioRoomPlugin extends RoomPlugin<TableRoom> {
   }
 }
 
-/** Makes one {@link AudioRoomPlugin} per `table` room; bound under `TOKENS.RoomPluginFactory`. */
+/** Makes one {@link AudioRoomPlugin} per narrated room; bound under `TOKENS.RoomPluginFactory`. */
 @injectable()
 export class AudioRoomPluginFactory implements RoomPluginFactory {
   readonly name = WEBRTC_PLUGIN_NAME;
 
   constructor(@inject(pluginOptionsToken(WEBRTC_PLUGIN_NAME)) private readonly options: WebRtcOptions) {}
 
-  create(log: Logger): RoomPlugin {
-    return new AudioRoomPlugin(this.options, log);
+  create(context: RoomPluginContext): RoomPlugin {
+    return new AudioRoomPlugin(this.options, context);
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { startApp } from '../app.ts';
+import { startTableServer } from '../app.ts';
 import type { NarrationReport } from '../narration/narration.ts';
 import { configFor, type CommonOptions } from './common.ts';
 import { TableClient, type TableReply } from './table-client.ts';
@@ -29,7 +29,7 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
   mkdirSync(out, { recursive: true });
   const { config, log } = configFor({ ...opts, logLevel: opts.logLevel ?? 'warn' }, { port: 0, host: '127.0.0.1', recordingsDir: out, sinks: ['wav'] });
   const started = performance.now();
-  const app = await startApp(config, log);
+  const app = await startTableServer(config, log);
   const endpoint = `ws://127.0.0.1:${app.port}`;
   const step = (what: string) => process.stderr.write(`[demo ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
   let roomId = '';
@@ -44,7 +44,7 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
       ids.push(r.narrationId);
       return r.narrationId;
     };
-    const speaking = (id: string) => dm.waitForState((s) => s.narrationId === id && s.status === 'speaking', 15_000);
+    const speaking = (id: string) => dm.waitForState((s) => s.narration.narrationId === id && s.narration.status === 'speaking', 15_000);
 
     step('a player joins');
     const bruno = await TableClient.join(endpoint, roomId, { name: 'Bruno' });
@@ -68,7 +68,7 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
     await dm.waitForEnd(expectOk(await dm.request('narrate', { text: 'Bruno, the ghoul lunges at you. Make a Dexterity saving throw, DC 13.' })));
 
     step('DM streams text delta by delta');
-    const streamed = expectOk(await dm.request('narrate_start'));
+    const streamed = expectOk(await dm.request('narrate_start', {}));
     for (let i = 0; i < STREAMED.length; ) {
       const n = 2 + ((i * 7) % 5); // 2–6 characters, like LLM tokens
       dm.send('narrate_delta', { text: STREAMED.slice(i, i + n) });
@@ -83,7 +83,7 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
     await speaking(paused);
     await sleep(800);
     dm.send('pause');
-    await dm.waitForState((s) => s.status === 'paused');
+    await dm.waitForState((s) => s.narration.status === 'paused');
     await sleep(600);
     dm.send('resume');
     await dm.waitForEnd(paused);
@@ -100,7 +100,7 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
   } finally {
     await app.close();
   }
-  const report = app.service.report();
+  const report = app.narrator.report();
   for (const room of report.rooms) if (room.wav) room.wav = basename(room.wav);
   writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   printSummary(report.rooms.flatMap((r) => r.narrations));

@@ -1,23 +1,15 @@
 import { resolve } from 'node:path';
-import { buildContainer } from '../host/plugin-host.ts';
-import { policySourceOf, startEngine } from '../app.ts';
-import { SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { ThreadedPlayout } from '../playout/threaded-playout.ts';
-import { NarrationService } from '../narration/narration-service.ts';
-import { NarrationMetrics } from '../observability/metrics.ts';
-import { nowMs } from '../threads/spawn-worker.ts';
+import { createNarrator } from '../host/narrator.ts';
 import { configFor, type CommonOptions } from './common.ts';
 import { engineOverrides, type EngineFlags } from './engine-flags.ts';
 import { printModelProgress } from './model-progress.ts';
-import { TOKENS } from '../tokens.ts';
-import type { ModelManager } from '../models/model-manager.ts';
 
 /**
  * `say "TEXT"`: one narration through the full pipeline (chunker → engine → FIFO →
- * frame clock → sinks) without a game server. `--out` records to a WAV file,
- * `--device` plays on a device; neither = the configured sinks. Prints the
- * narration's report line as JSON.
+ * frame clock → sinks) without a game server, on {@link createNarrator} like every command.
+ * `--out` records to a WAV file, `--device` plays on a device; neither = the configured
+ * sinks. Prints the narration's report line as JSON.
  */
 export async function runSay(text: string, opts: CommonOptions & EngineFlags & { out?: string; device?: string; lang?: string }): Promise<void> {
   const sinks: string[] = [];
@@ -36,25 +28,14 @@ export async function runSay(text: string, opts: CommonOptions & EngineFlags & {
   if (opts.device !== undefined && !config.plugins['audio-native']) {
     throw new ConfigError('--device', 'needs the audio-native plugin mounted (plugins.audio-native)');
   }
-  const container = await buildContainer(config, { log });
-  const stopProgress = printModelProgress(container.get<ModelManager>(TOKENS.ModelManager));
-  const engine = await startEngine(container, config).finally(stopProgress);
-  const playout = await ThreadedPlayout.start({ config });
-  const policy = await policySourceOf(container, config);
-  const scheduler = new SynthesisScheduler({ engine, policy, log });
-  const service = new NarrationService(config, engine, playout, new NarrationMetrics(), log, scheduler);
+  const narrator = await createNarrator(config, { log, onModelProgress: printModelProgress() });
   try {
-    const narrator = await service.openRoom('say', {}, { wavPath: opts.out ? resolve(opts.out) : undefined });
-    const narration = narrator.narrate(text, { trigger: 'cli:say', priority: 'queue', receivedAtMs: nowMs() });
-    const report = await narration.done;
-    await service.closeRoom('say');
+    const room = await narrator.openRoom('say', { wavPath: opts.out ? resolve(opts.out) : undefined });
+    const report = await room.narrate(text, { trigger: 'cli:say' }).done;
+    await room.close();
     process.stdout.write(JSON.stringify(report) + '\n');
     if (opts.out) process.stderr.write(`wrote ${resolve(opts.out)}\n`);
   } finally {
-    await service.close();
-    scheduler.close();
-    await policy.close?.();
-    await playout.close();
-    await engine.close();
+    await narrator.close();
   }
 }

@@ -1,4 +1,4 @@
-import { startApp } from '../app.ts';
+import { startTableServer } from '../app.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { configFor, type CommonOptions } from './common.ts';
 
@@ -13,7 +13,7 @@ export async function runServe(opts: CommonOptions & { port?: number }): Promise
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT', `"${process.env.PORT}" is not a port number (0–65535)`);
   }
   const { config, log } = configFor(opts, port === undefined ? {} : { port });
-  const app = await startApp(config, log);
+  const app = await startTableServer(config, log);
   process.stderr.write(`vrpg-narrator: table room on ws://localhost:${app.port} (engine ${config.engine}, sinks ${config.sinks.join(', ')}, recordings in ${config.recordingsDir}/)\n`);
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,15 +1,19 @@
 import { Client, type Room } from '@colyseus/sdk';
 import type { NarrationReport } from '../narration/narration.ts';
 
+/** A narration command: the suffix of a `narration:*` message (server/room/messages.ts). */
+export type NarrationCommand = 'event' | 'narrate' | 'narrate_start' | 'narrate_delta' | 'narrate_end' | 'cancel' | 'pause' | 'resume';
+
 /** A reply to a request: accepted with the narration it started, or refused. */
 export type TableReply =
   | { ok: true; type: string; narrationId: string }
   | { ok: false; type: string; message: string };
 
 /**
- * A seat at a `table` room through the official `@colyseus/sdk` client, for the demo
- * and the tests: sends messages, matches each `accepted`/`error` reply to its request
- * (replies to one client come in send order), and collects narration reports.
+ * A seat at a narrated room through the official `@colyseus/sdk` client, for the demo
+ * and the tests: sends narration commands (`request('narrate', …)` sends `narration:narrate`),
+ * matches each `narration:accepted`/`narration:error` reply to its request (replies to one
+ * client come in send order), and collects narration reports.
  */
 export class TableClient {
   readonly reports = new Map<string, NarrationReport>();
@@ -18,48 +22,53 @@ export class TableClient {
   private readonly endWaiters = new Map<string, Array<(r: NarrationReport) => void>>();
 
   private constructor(readonly room: Room) {
-    room.onMessage('accepted', (m: { type: string; narrationId: string }) => this.waiting.shift()?.({ ok: true, ...m }));
-    room.onMessage('error', (m: { type: string; message: string }) => {
+    room.onMessage('narration:accepted', (m: { type: string; narrationId: string }) => this.waiting.shift()?.({ ok: true, ...m }));
+    room.onMessage('narration:error', (m: { type: string; message: string }) => {
       this.errors.push(m);
       this.waiting.shift()?.({ ok: false, ...m });
     });
-    room.onMessage('narration-end', (r: NarrationReport) => {
+    room.onMessage('narration:end', (r: NarrationReport) => {
       this.reports.set(r.id, r);
       for (const resolve of this.endWaiters.get(r.id) ?? []) resolve(r);
       this.endWaiters.delete(r.id);
     });
-    room.onMessage('narration-start', () => undefined);
+    for (const type of ['narration:start', 'narration:status', 'narration:caption']) room.onMessage(type, () => undefined);
   }
 
-  /** Creates a new table room and sits at it. */
-  static async create(endpoint: string, options: { name: string; dmSecret?: string }): Promise<TableClient> {
-    return new TableClient(await new Client(endpoint).create('table', options));
+  /** Creates a new room of type `roomName` (default `table`) and sits at it. */
+  static async create(endpoint: string, options: { name: string; dmSecret?: string }, roomName = 'table'): Promise<TableClient> {
+    return new TableClient(await new Client(endpoint).create(roomName, options));
   }
 
-  /** Joins an existing table room. */
+  /** Joins an existing room by id. */
   static async join(endpoint: string, roomId: string, options: { name: string; dmSecret?: string }): Promise<TableClient> {
     return new TableClient(await new Client(endpoint).joinById(roomId, options));
+  }
+
+  /** Wraps a room joined otherwise. */
+  static of(room: Room): TableClient {
+    return new TableClient(room);
   }
 
   get sessionId(): string {
     return this.room.sessionId;
   }
 
-  /** Sends a message that the room answers with `accepted` or `error`. */
-  request(type: string, payload?: unknown, timeoutMs = 10_000): Promise<TableReply> {
+  /** Sends a narration command that the room answers with `narration:accepted` or `narration:error`. */
+  request(command: NarrationCommand, payload?: unknown, timeoutMs = 10_000): Promise<TableReply> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to "${type}" within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`no reply to "narration:${command}" within ${timeoutMs} ms`)), timeoutMs);
       this.waiting.push((r) => {
         clearTimeout(timer);
         resolve(r);
       });
-      this.room.send(type, payload);
+      this.room.send(`narration:${command}`, payload);
     });
   }
 
-  /** Sends a message that gets no reply unless refused (deltas, cancel, pause, resume). */
-  send(type: string, payload?: unknown): void {
-    this.room.send(type, payload);
+  /** Sends a narration command that gets no reply unless refused (deltas, end, cancel, pause, resume). */
+  send(command: NarrationCommand, payload?: unknown): void {
+    this.room.send(`narration:${command}`, payload);
   }
 
   /** Resolves with the narration's report when the room broadcasts its end. */

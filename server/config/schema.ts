@@ -22,6 +22,9 @@ export const NarrationRuleSchema = z
   .strict();
 export type NarrationRule = z.infer<typeof NarrationRuleSchema>;
 
+/** A rules table: event type (lowercase letters, digits, `_`) → rule. */
+export const NarrationRulesSchema = z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'event type: lowercase letters, digits, _'), NarrationRuleSchema);
+
 /** The default rules table; a config file's `rules` replaces it whole. */
 export const defaultRules: Record<string, z.input<typeof NarrationRuleSchema>> = {
   player_joined: { template: '{name} joins the table.', priority: 'queue', players: true },
@@ -83,8 +86,7 @@ export const AppConfigSchema = z
     dmSecret: z.string().min(1).optional(),
     playout: PlayoutSchema.default(PlayoutSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
-    rules: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'event type: lowercase letters, digits, _'), NarrationRuleSchema)
-      .default(() => z.record(z.string(), NarrationRuleSchema).parse(defaultRules)),
+    rules: NarrationRulesSchema.default(() => NarrationRulesSchema.parse(defaultRules)),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -1,4 +1,5 @@
 import type { NarrationRule } from '../config/schema.ts';
+import { NarrationError } from '../narration/narration-error.ts';
 
 /** A game event as a client sends it: `{ type, ...fields }`. */
 export interface GameEvent {
@@ -12,11 +13,6 @@ export interface RenderedEvent {
   readonly priority: NarrationRule['priority'];
   /** The rule's voice, if it names one. */
   readonly voice?: string;
-}
-
-/** An event the rules refuse; `message` is shown to the client that sent it. */
-export class EventRejected extends Error {
-  override readonly name = 'EventRejected';
 }
 
 const PLACEHOLDER = /\{([a-zA-Z_][a-zA-Z0-9_]*)(\?)?\}/g;
@@ -40,24 +36,25 @@ export class NarrationRules {
 
   /**
    * @param role who sent the event; players may only send events whose rule has `players: true`
-   * @throws EventRejected for an unknown type, a forbidden sender, a missing or bad field
+   * @throws NarrationError `unknown_event` for an unknown type, `not_allowed` for a forbidden sender,
+   *   `bad_event` for a missing or bad field
    */
   render(event: GameEvent, role: 'dm' | 'player', context: Record<string, string> = {}): RenderedEvent {
     const rule = Object.hasOwn(this.rules, event.type) ? this.rules[event.type] : undefined;
-    if (!rule) throw new EventRejected(`unknown event type "${event.type}"; allowed: ${this.eventTypes().join(', ')}`);
+    if (!rule) throw new NarrationError('unknown_event', `unknown event type "${event.type}"; allowed: ${this.eventTypes().join(', ')}`);
     if (role === 'player' && !rule.players) {
-      throw new EventRejected(`players may not send "${event.type}"; allowed for players: ${this.playerEventTypes().join(', ') || '(none)'}`);
+      throw new NarrationError('not_allowed', `players may not send "${event.type}"; allowed for players: ${this.playerEventTypes().join(', ') || '(none)'}`);
     }
     const text = rule.template.replace(PLACEHOLDER, (_, name: string, optional?: string) => {
       const value = Object.hasOwn(context, name) ? context[name] : event[name];
       if ((value === undefined || value === null || value === '') && optional) return '';
       if (value === undefined || value === null || value === '') {
-        throw new EventRejected(`event "${event.type}" needs field "${name}"`);
+        throw new NarrationError('bad_event', `event "${event.type}" needs field "${name}"`);
       }
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       if (typeof value === 'boolean') return value ? 'yes' : 'no';
-      if (typeof value !== 'string') throw new EventRejected(`event "${event.type}" field "${name}" must be a string or number`);
-      if (value.length > MAX_FIELD_CHARS) throw new EventRejected(`event "${event.type}" field "${name}" is longer than ${MAX_FIELD_CHARS} characters`);
+      if (typeof value !== 'string') throw new NarrationError('bad_event', `event "${event.type}" field "${name}" must be a string or number`);
+      if (value.length > MAX_FIELD_CHARS) throw new NarrationError('bad_event', `event "${event.type}" field "${name}" is longer than ${MAX_FIELD_CHARS} characters`);
       return value;
     });
     return { text: text.replace(/\s+/g, ' ').trim(), priority: rule.priority, ...(rule.voice ? { voice: rule.voice } : {}) };

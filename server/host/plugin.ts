@@ -21,6 +21,14 @@ export interface PluginDescriptor<Options = unknown> {
   readonly requires?: readonly string[];
   /** Engine and sink names this plugin binds, so config can be checked before resolving. */
   readonly provides: { readonly engines?: readonly string[]; readonly sinks?: readonly string[] };
+  /**
+   * npm packages the plugin loads with these options that are not dependencies of this package
+   * (its optional peer dependencies: onnxruntime-node, naudiodon, werift, …). The host checks they
+   * resolve when the plugin is in use (its engine or one of its sinks is configured) and refuses to
+   * start otherwise, naming the install command. The plugin imports them lazily, so a mounted plugin
+   * that is not in use costs nothing.
+   */
+  readonly packages?: (options: Options) => readonly string[];
   /** The plugin's bindings. Options are injected with `@inject(pluginOptionsToken(name))`. */
   readonly module: ContainerModule;
   /**

@@ -22,6 +22,12 @@ export interface RoomReport {
 
 /** Reports kept per room, oldest dropped first: a long session must not grow memory without bound. */
 const MAX_REPORTS_PER_ROOM = 2000;
+/**
+ * Closed rooms whose reports are kept, oldest dropped first: a game server churns rooms for
+ * months, so closed rooms cannot be kept forever; the last few stay for `report()` (the demo's
+ * report.json is read after its room closed).
+ */
+const MAX_CLOSED_ROOM_REPORTS = 16;
 
 /**
  * The process's narration: one engine, one playout thread, and a {@link RoomNarrator}
@@ -34,6 +40,10 @@ const MAX_REPORTS_PER_ROOM = 2000;
 export class NarrationService {
   private readonly rooms = new Map<string, RoomNarrator>();
   private readonly reports = new Map<string, RoomReport>();
+  /** Rooms being closed → the close in progress. */
+  private readonly closing = new Map<string, Promise<void>>();
+  /** Closed rooms in closing order, whose reports are still kept. */
+  private readonly closedRooms: string[] = [];
   private readonly unsubscribe: () => void;
   /** The process's synthesis scheduler, shared by every room. */
   readonly scheduler: SynthesisScheduler;
@@ -68,21 +78,24 @@ export class NarrationService {
   /**
    * Opens a room's playout (sinks, frame clock) and returns its narrator.
    * @param opts.wavPath where the `wav` sink records (default `recordingsDir/room-<roomId>.wav`)
-   * @throws Error from the playout when a sink cannot be created
+   * @param opts.sinks this room's sinks, a subset of config `sinks` (default: all of them)
+   * @throws Error when the room is open already, or from the playout when a sink cannot be created
    */
-  async openRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string } = {}): Promise<RoomNarrator> {
-    const wantsWav = this.config.sinks.includes('wav');
-    const wavPath = wantsWav ? resolve(opts.wavPath ?? this.wavPathOf(roomId)) : undefined;
+  async openRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string; sinks?: readonly string[] } = {}): Promise<RoomNarrator> {
+    if (this.rooms.has(roomId) || this.closing.has(roomId)) throw new Error(`room ${roomId} is already open`);
+    const sinks = opts.sinks ?? this.config.sinks;
+    const wavPath = sinks.includes('wav') ? resolve(opts.wavPath ?? this.wavPathOf(roomId)) : undefined;
     if (wavPath) mkdirSync(dirname(wavPath), { recursive: true });
     await this.playout.openRoom(roomId, {
       sampleRate: this.engine.sampleRate,
-      sinks: this.config.sinks,
+      sinks,
       wavPath,
       // The tier's pre-buffer until the gate measures an RTF (PrebufferGate), read per room so VRAM-pressure changes apply.
       prebufferMs: this.scheduler.policy.prebufferMs,
       maxBufferedMs: this.config.playout.maxBufferedMs,
     });
     const report: RoomReport = { roomId, wav: wavPath ?? null, sampleRate: this.engine.sampleRate, narrations: [] };
+    this.reports.delete(roomId); // a reopened id reports anew, in open order
     this.reports.set(roomId, report);
     const narrator = new RoomNarrator({
       roomId,
@@ -107,17 +120,40 @@ export class NarrationService {
     return narrator;
   }
 
-  /** Cancels the room's narration and closes its playout; resolves when its recording is final. */
-  async closeRoom(roomId: string): Promise<void> {
+  /**
+   * Cancels the room's narration and closes its playout; resolves when its recording is final.
+   * Every narration of the room has ended (its `done` resolved, cancelled) when this resolves.
+   * Idempotent: a second call waits for the first.
+   */
+  closeRoom(roomId: string): Promise<void> {
+    const pending = this.closing.get(roomId);
+    if (pending) return pending;
     const narrator = this.rooms.get(roomId);
-    if (!narrator) return;
-    narrator.close();
-    this.rooms.delete(roomId);
-    await this.playout.closeRoom(roomId);
-    this.metrics.fifoDepthMs.remove({ room: roomId });
+    if (!narrator) return Promise.resolve();
+    const closing = (async () => {
+      narrator.close();
+      try {
+        // The room stays routed until its playout closed: the narration-end events of the cancel arrive first.
+        await this.playout.closeRoom(roomId);
+      } finally {
+        narrator.endAll();
+        this.rooms.delete(roomId);
+        this.closing.delete(roomId);
+        this.closedRooms.push(roomId);
+        while (this.closedRooms.length > MAX_CLOSED_ROOM_REPORTS) {
+          const oldest = this.closedRooms.shift()!;
+          if (!this.rooms.has(oldest)) this.reports.delete(oldest);
+        }
+        this.metrics.fifoDepthMs.remove({ room: roomId });
+        this.narrating.delete(roomId);
+        this.metrics.roomsNarrating.set(this.narrating.size);
+      }
+    })();
+    this.closing.set(roomId, closing);
+    return closing;
   }
 
-  /** Rooms whose narration reports are kept (open and closed). */
+  /** Rooms whose narration reports are kept: every open room and the last closed ones. */
   report(): { rooms: RoomReport[] } {
     return { rooms: [...this.reports.values()] };
   }
@@ -129,13 +165,19 @@ export class NarrationService {
     }
   }
 
+  /** Open rooms. */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** Closes every room (recordings finalized) and stops routing playout events. */
   async close(): Promise<void> {
     for (const roomId of [...this.rooms.keys()]) await this.closeRoom(roomId);
     this.unsubscribe();
     if (this.ownsScheduler) this.scheduler.close();
   }
 
-  private narrating = new Set<string>();
+  private readonly narrating = new Set<string>();
 
   private route(event: PlayoutEvent): void {
     if (event.type === 'status') {

@@ -18,6 +18,11 @@ export interface NarrationReport {
   /** Chunks the text was split into. */
   chunks: number;
   ttfaMs: number | null;
+  /**
+   * Request received → the first synthesized block in the room's FIFO on the playout thread, ms; null
+   * when none arrived. `ttfaMs − firstBlockMs` is what the pre-buffer and the 20 ms frame grid added.
+   */
+  firstBlockMs: number | null;
   /** Audio handed to sinks, ms. */
   audioMs: number;
   /** Time the engine spent synthesizing this narration's chunks, ms (first call to last block, per chunk, summed). */
@@ -76,6 +81,7 @@ export class Narration {
       text: this.text,
       chunks: this.chunks.length,
       ttfaMs: firstFrame === null ? null : round(firstFrame - this.receivedAtMs),
+      firstBlockMs: s?.firstBlockAtMs == null ? null : round(s.firstBlockAtMs - this.receivedAtMs),
       audioMs: round(s?.audioMs ?? 0),
       synthesisMs: round(this.synthesisMs),
       rtf: synthesizedSeconds > 0 ? Math.round((this.synthesisMs / 1000 / synthesizedSeconds) * 1e4) / 1e4 : null,
@@ -84,6 +90,14 @@ export class Narration {
       cancelled: s?.cancelled ?? this.abort.signal.aborted,
       cancelLatencyMs: s?.cancelLatencyMs === null || s?.cancelLatencyMs === undefined ? null : round(s.cancelLatencyMs),
       paused: s?.paused ?? false,
+    };
+  }
+
+  /** Stats of a narration whose end the playout never reported: cancelled, figures as far as known. */
+  unplayedStats(): PlayoutNarrationStats {
+    return {
+      audioMs: 0, underruns: 0, gapMs: 0, cancelled: true, cancelLatencyMs: null, paused: false,
+      firstBlockAtMs: null, firstFrameAtMs: this.firstFrameAtMs, lastFrameAtMs: null,
     };
   }
 

@@ -7,6 +7,7 @@ import type { Playout, PlayoutEvent } from '../playout/playout.ts';
 import type { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { Narration, type NarrationReport, type NarrationTrigger } from './narration.ts';
+import { NarrationError } from './narration-error.ts';
 
 /** What the room asks for. */
 export interface NarrationRequest {
@@ -92,7 +93,8 @@ export class RoomNarrator {
 
   /**
    * Narrates a whole text.
-   * @throws RangeError when the room already has `maxQueued` narrations waiting, or the engine refuses `request.voice`
+   * @throws NarrationError `queue_full` when the room already has `maxQueued` narrations waiting,
+   *   `unknown_voice` when the engine refuses `request.voice`, `closed` after {@link close}
    */
   narrate(text: string, request: NarrationRequest): Narration {
     const narration = this.accept(request);
@@ -102,7 +104,10 @@ export class RoomNarrator {
     return narration;
   }
 
-  /** Starts a streamed narration; chunks flow to synthesis as they become safe. */
+  /**
+   * Starts a streamed narration; chunks flow to synthesis as they become safe.
+   * @throws NarrationError as {@link narrate}
+   */
   stream(request: NarrationRequest): NarrationStream & { narration: Narration } {
     const narration = this.accept(request);
     const chunker = new StreamingChunker(this.chunkerOptions());
@@ -194,25 +199,44 @@ export class RoomNarrator {
     }
   }
 
-  /** Cancels everything; the room is going away. */
+  /** Whether {@link close} ran: every request is refused with `closed`. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Cancels everything; the room is going away. The playout reports each narration's end. */
   close(): void {
     this.closed = true;
     this.cancel(nowMs());
   }
 
+  /**
+   * Ends every narration whose end the playout never reported (its room closed, or its thread
+   * died) as cancelled, so no caller waits on `done` forever. Called after the room's playout closed.
+   */
+  endAll(): void {
+    for (const n of [...this.live.values()]) {
+      this.live.delete(n.id);
+      n.abort.abort();
+      n.pending.end();
+      this.deps.listener.onNarrationEnd?.(n.finish(n.unplayedStats()));
+    }
+    this.queue.length = 0;
+  }
+
   private accept(request: NarrationRequest): Narration {
-    if (this.closed) throw new Error('room narrator is closed');
+    if (this.closed) throw new NarrationError('closed', 'the room\'s narration is closed');
     // Refuse a bad voice before an interrupt cancels what is playing.
     if (request.voice !== undefined) {
       try {
         this.deps.engine.checkVoice?.(request.voice, this.deps.language);
       } catch (err) {
-        throw new RangeError(`voice "${request.voice}": ${(err as Error).message}`, { cause: err });
+        throw new NarrationError('unknown_voice', `voice "${request.voice}": ${(err as Error).message}`, { cause: err });
       }
     }
     if (request.priority === 'interrupt') this.cancel(request.receivedAtMs);
     if (this.live.size > this.deps.maxQueued) {
-      throw new RangeError(`too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
+      throw new NarrationError('queue_full', `too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
     }
     const narration = new Narration(randomUUID(), request.trigger, request.receivedAtMs, this.deps.engine.sampleRate, request.voice);
     this.live.set(narration.id, narration);

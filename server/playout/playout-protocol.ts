@@ -28,21 +28,11 @@ export function sharedViews(consumedSab: SharedArrayBuffer, ticksSab: SharedArra
   return { consumed: new BigInt64Array(consumedSab), ticks: new Int32Array(ticksSab) };
 }
 
-/** A plugin module mounted directly (tests), instead of the host's config-driven mounting. */
-export interface DirectPlugin {
-  /** File URL of a module exporting a PluginDescriptor as `plugin` or default. */
-  readonly url: string;
-  /** Raw options, validated by the descriptor's schema. */
-  readonly options?: Record<string, unknown>;
-}
-
 /** `workerData` of the playout worker (structured-cloneable). */
 export interface PlayoutWorkerData {
   readonly config: AppConfig;
   readonly consumedSab: SharedArrayBuffer;
   readonly ticksSab: SharedArrayBuffer;
-  /** Test-only: mount these plugins (plus the core `wav` sink) instead of calling the host's buildContainer. */
-  readonly directPlugins?: readonly DirectPlugin[];
 }
 
 /** Main → worker. Requests carrying `id` get one {@link ReplyMessage}. */

@@ -9,14 +9,10 @@
  */
 import 'reflect-metadata';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { Container } from 'inversify';
-import type { Logger } from 'pino';
-import { TOKENS, pluginOptionsToken } from '../tokens.ts';
+import { TOKENS } from '../tokens.ts';
 import { buildContainer } from '../host/plugin-host.ts';
-import type { PluginDescriptor } from '../host/plugin.ts';
 import { createLogger } from '../observability/log.ts';
 import type { AudioFrame, AudioSink, AudioSinkFactory } from '../sinks/audio-sink.ts';
-import { WavRecorderSinkFactory } from '../sinks/wav-recorder-sink.ts';
 import { FrameClock } from '../clock/frame-clock.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { RoomPlayout } from './room-playout.ts';
@@ -39,22 +35,6 @@ let tickMs = 0;
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 const emit = (event: PlayoutEvent): void => post({ type: 'event', event });
-
-/** Test path: mounts the given plugin modules plus the core `wav` sink, like the host does. */
-async function buildDirectContainer(plugins: NonNullable<PlayoutWorkerData['directPlugins']>, logger: Logger): Promise<Container> {
-  const container = new Container({ defaultScope: 'Singleton' });
-  container.bind(TOKENS.Config).toConstantValue(data.config);
-  container.bind(TOKENS.Logger).toConstantValue(logger);
-  container.bind(TOKENS.AudioSinkFactory).to(WavRecorderSinkFactory);
-  for (const p of plugins) {
-    const mod = (await import(p.url)) as { plugin?: PluginDescriptor; default?: PluginDescriptor };
-    const d = mod.plugin ?? mod.default;
-    if (!d) throw new Error(`${p.url} exports no PluginDescriptor as \`plugin\` or default`);
-    container.bind(pluginOptionsToken(d.name)).toConstantValue(d.optionsSchema.parse(p.options ?? {}));
-    await container.loadAsync(d.module);
-  }
-  return container;
-}
 
 function publish(room: Room): void {
   Atomics.store(shared.consumed, room.slot, BigInt(room.playout.consumedSamples));
@@ -189,7 +169,7 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
 }
 
 try {
-  const container = data.directPlugins ? await buildDirectContainer(data.directPlugins, log) : await buildContainer(data.config, { log });
+  const container = await buildContainer(data.config, { log });
   const factories = container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory);
   const clock = new FrameClock({ onTick, onError: (err) => log.error({ err }, 'frame tick failed') });
   handleMessage = (msg: ToWorker) => handle(msg, factories, clock);

@@ -36,6 +36,8 @@ export interface PlayoutNarrationStats {
   readonly cancelLatencyMs: number | null;
   /** True if the narration was paused at least once while playing. */
   readonly paused: boolean;
+  /** Epoch ms when the narration's first synthesized block reached the playout thread (its FIFO); null if none did. */
+  readonly firstBlockAtMs: number | null;
   /** Epoch ms of the first frame handed to sinks; null if none was. */
   readonly firstFrameAtMs: number | null;
   /** Epoch ms of the last frame handed to sinks; null if none was. */

@@ -22,6 +22,8 @@ interface NarrationState {
   underruns: number;
   gapMs: number;
   paused: boolean;
+  /** When its first block reached this thread, epoch ms. */
+  firstBlockAtMs: number | null;
   firstFrameAtMs: number | null;
   lastFrameAtMs: number | null;
 }
@@ -112,7 +114,7 @@ export class RoomPlayout {
     if (this.byId.has(narrationId) || this.cancelledIds.has(narrationId)) return;
     const n: NarrationState = {
       id: narrationId, finished: false, lastChunk: -1, frames: 0, underruns: 0, gapMs: 0,
-      paused: false, firstFrameAtMs: null, lastFrameAtMs: null,
+      paused: false, firstBlockAtMs: null, firstFrameAtMs: null, lastFrameAtMs: null,
     };
     this.queue.push(n);
     this.byId.set(narrationId, n);
@@ -131,6 +133,7 @@ export class RoomPlayout {
     if (samples.length === 0) return;
     if (!this.byId.has(narrationId)) this.beginNarration(narrationId, nowMs);
     const n = this.byId.get(narrationId)!;
+    n.firstBlockAtMs ??= nowMs;
     if (chunkIndex !== n.lastChunk) {
       // Seam: ramp the previous chunk's queued tail down and this chunk's head up.
       if (n.lastChunk >= 0 && this.fifo.lastChunkIndex(narrationId) === n.lastChunk) {
@@ -313,6 +316,7 @@ export class RoomPlayout {
       cancelled: end.cancelled,
       cancelLatencyMs: end.cancelLatencyMs,
       paused: n.paused,
+      firstBlockAtMs: n.firstBlockAtMs,
       firstFrameAtMs: n.firstFrameAtMs,
       lastFrameAtMs: n.lastFrameAtMs,
     };

@@ -1,10 +1,10 @@
 import type { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../config/schema.ts';
 import { abortError } from '../synthesis/tts-engine.ts';
-import { spawnWorker } from '../threads/spawn-worker.ts';
+import { siblingModule, spawnWorker } from '../threads/spawn-worker.ts';
 import type { OpenRoomOptions, Playout, PlayoutEvent } from './playout.ts';
 import {
-  createShared, sharedViews, type DirectPlugin, type FromWorker, type PlayoutShared, type PlayoutThreadStats,
+  createShared, sharedViews, type FromWorker, type PlayoutShared, type PlayoutThreadStats,
   type PlayoutWorkerData, type ReplyMessage, type ToWorker,
 } from './playout-protocol.ts';
 
@@ -14,8 +14,6 @@ export interface ThreadedPlayoutOptions {
   readonly config: AppConfig;
   /** Rooms open at once at most (shared-memory slots); default 256. */
   readonly maxRooms?: number;
-  /** Test-only: mount these plugin modules (plus the core `wav` sink) instead of the host's config-driven mounting. */
-  readonly directPlugins?: readonly DirectPlugin[];
 }
 
 interface RoomHandle {
@@ -69,8 +67,8 @@ export class ThreadedPlayout implements Playout {
   static async start(options: ThreadedPlayoutOptions): Promise<ThreadedPlayout> {
     const maxRooms = options.maxRooms ?? 256;
     const { consumedSab, ticksSab } = createShared(maxRooms);
-    const data: PlayoutWorkerData = { config: options.config, consumedSab, ticksSab, directPlugins: options.directPlugins };
-    const worker = spawnWorker(new URL('./playout-worker.ts', import.meta.url), data as unknown as Record<string, unknown>);
+    const data: PlayoutWorkerData = { config: options.config, consumedSab, ticksSab };
+    const worker = spawnWorker(siblingModule('./playout-worker', import.meta.url), data as unknown as Record<string, unknown>);
     await new Promise<void>((resolve, reject) => {
       const onMsg = (msg: FromWorker) => {
         if (msg.type === 'ready') done(null);

@@ -1,50 +1,55 @@
 import { z } from 'zod';
 import { VoiceName } from '../config/schema.ts';
+import { hasControlChars } from '../narration/narration-error.ts';
 
 /**
- * Client → server message payloads of the `table` room, validated at the boundary.
- * Errors go back to the sender as an `error` message naming the field at fault.
+ * Wire payloads of the narration room plugin (`narration:*`, server/room/narration-room-plugin.ts)
+ * and the `table` room's join options, validated at the boundary with schemas built once.
+ * They check shapes; the narration text rules (length, emptiness, control characters) are
+ * `checkNarrationText`'s, the same for client messages and server-side calls.
  */
 
-/** C0/C1 control characters other than tab, line feed and carriage return. */
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+/** The message types the narration plugin handles, client → server. */
+export const NARRATION_MESSAGES = [
+  'narration:event',
+  'narration:narrate',
+  'narration:narrate_start',
+  'narration:narrate_delta',
+  'narration:narrate_end',
+  'narration:cancel',
+  'narration:pause',
+  'narration:resume',
+] as const;
+export type NarrationMessageType = (typeof NARRATION_MESSAGES)[number];
 
-/** Narration text: a non-empty string of at most `maxChars` characters, no control characters. */
-export function narrationText(maxChars: number) {
-  return z
-    .string({ error: 'text must be a string' })
-    .max(maxChars, { error: `text is longer than ${maxChars} characters` })
-    .refine((s) => s.trim().length > 0, { error: 'text is empty' })
-    .refine((s) => !CONTROL_CHARS.test(s), { error: 'text contains control characters' });
-}
-
+/** `table` room join options: `{ name, dmSecret? }`. */
 export const JoinOptionsSchema = z.object({
   name: z
     .string({ error: 'name must be a string' })
     .trim()
     .min(1, { error: 'name is empty' })
     .max(40, { error: 'name is longer than 40 characters' })
-    .refine((s) => !CONTROL_CHARS.test(s), { error: 'name contains control characters' }),
+    .refine((s) => !hasControlChars(s), { error: 'name contains control characters' }),
   dmSecret: z.string().max(200).optional(),
 });
 export type JoinOptions = z.infer<typeof JoinOptionsSchema>;
 
-export function narrateSchema(maxChars: number) {
-  return z.object({ text: narrationText(maxChars), voice: VoiceName.optional() });
-}
+/** `narration:narrate` `{ text, voice? }`. */
+export const NarrateSchema = z.object({ text: z.string({ error: 'text must be a string' }), voice: VoiceName.optional() }).strict();
 
-/** `narrate_start` payload: an optional voice for the whole stream. */
-export const StreamStartSchema = z.object({ voice: VoiceName.optional() }).optional();
+/** `narration:narrate_start` `{ voice? }` (or no payload). */
+export const StreamStartSchema = z.object({ voice: VoiceName.optional() }).strict().optional();
 
-export function deltaSchema(maxChars: number) {
-  return z.object({ text: z.string({ error: 'text must be a string' }).max(maxChars).refine((s) => !CONTROL_CHARS.test(s), { error: 'text contains control characters' }) });
-}
+/** `narration:narrate_delta` `{ text }`. */
+export const DeltaSchema = z.object({ text: z.string({ error: 'text must be a string' }) }).strict();
 
+/** `narration:event` `{ type, ...fields }`: field values are scalars; the rules check names and lengths. */
 export const GameEventSchema = z
   .object({ type: z.string({ error: 'event type must be a string' }).min(1).max(64) })
   .catchall(z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]));
 
-export const CancelSchema = z.object({ narrationId: z.string().max(64).optional() }).optional();
+/** `narration:cancel` `{ narrationId? }` (or no payload). */
+export const CancelSchema = z.object({ narrationId: z.string().max(64).optional() }).strict().optional();
 
 /** Formats a zod error as one line for the client. */
 export function describeIssue(error: z.ZodError): string {
@@ -53,9 +58,11 @@ export function describeIssue(error: z.ZodError): string {
   return `${path}${issue.message}`;
 }
 
-/** Server → client `error` message. */
+/** Server → client `narration:error`: the message type refused and why. */
 export interface ErrorMessage {
-  /** The message type that was refused. */
+  /** The message type that was refused (`narration:narrate`). */
   readonly type: string;
+  /** {@link NarrationErrorCode}, or `internal` */
+  readonly code: string;
   readonly message: string;
 }

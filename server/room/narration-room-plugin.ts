@@ -1,193 +1,351 @@
 import { RoomPlugin, type Client, type Room } from '@colyseus/core';
-import type { z } from 'zod';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { nowMs } from '../threads/spawn-worker.ts';
-import { EventRejected, NarrationRules } from '../event/narration-rules.ts';
-import type { NarrationService } from '../narration/narration-service.ts';
-import type { NarrationStream, RoomNarrator } from '../narration/room-narrator.ts';
-import { CancelSchema, GameEventSchema, JoinOptionsSchema, StreamStartSchema, deltaSchema, describeIssue, narrateSchema, type ErrorMessage } from './messages.ts';
-import { Player, type TableState } from './table-state.ts';
+import type { NarrationRules } from '../event/narration-rules.ts';
+import { NarrationError, hasControlChars } from '../narration/narration-error.ts';
+import type {
+  Caption, EventOptions, NarrateOptions, NarrationHandle, NarrationStreamHandle, RoomNarration, RoomNarrationEvents,
+} from '../narration/room-narration.ts';
+import type { PlayoutStatus } from '../playout/playout.ts';
+import { CancelSchema, DeltaSchema, GameEventSchema, NarrateSchema, StreamStartSchema, describeIssue, type ErrorMessage } from './messages.ts';
+import { NarrationState } from './narration-state.ts';
+import type { RoomPluginContext, RoomPluginFactory } from './room-plugin-factory.ts';
+import { Seats, type Role } from './seats.ts';
 
-type TableRoom = Room<{ state: TableState }>;
+/** Options of `narrator.roomPlugin()`: what the host room decides. */
+export interface NarrationPluginOptions {
+  /**
+   * The role of a client for each request it sends: `dm` may narrate, stream, cancel, pause and
+   * resume and send every event; `player` only the events whose rule says `players: true`.
+   * Called per message with the client's join options, so a game can move the DM seat at will.
+   * Default: the `table` room's policy ({@link Seats}: the config's `dmSecret`, else the first to join).
+   */
+  readonly role?: (client: Client, joinOptions: unknown) => Role | undefined;
+}
+
+/** What the plugin needs from the narrator that made it (a narrow view of `Narrator`). */
+export interface NarrationRoomHost {
+  /** Opens the room's narration (playout, sinks, recording) with these rules. */
+  openRoom(roomId: string, options: { rules: NarrationRules }): Promise<RoomNarration>;
+  /** Config `dmSecret`, for the default seat policy. */
+  readonly dmSecret?: string;
+  readonly log: Logger;
+  /** Mounted plugins' room parts (WebRTC signaling), created per room. */
+  readonly roomPluginFactories: readonly RoomPluginFactory[];
+}
+
+/** Longest display name taken from join options for `{players}` and plugin contexts. */
+const MAX_NAME_CHARS = 40;
+
+type Handler = (client: Client, message: unknown) => void;
 
 /**
- * Narration mounted into a Colyseus room as a `RoomPlugin` (Colyseus 0.18):
- * roles, the rules table, DM commands, and the wiring between the room's state
- * and its {@link RoomNarrator}.
+ * Narration mounted into any Colyseus 0.18 room the native way, as a `RoomPlugin`
+ * (`definePlugins({ narration: narrator.roomPlugin() })`); our own `table` room is built with it.
  *
- * Messages (client → server): `event` {type, ...fields}; DM only: `narrate` {text, voice?},
- * `narrate_start` {voice?}, `narrate_delta` {text}, `narrate_end` {}, `cancel` {narrationId?},
- * `pause`, `resume`. Server → client: `accepted` {type, narrationId}, `error` {type, message},
- * `narration-start` {narrationId, trigger}, `narration-end` (the narration's report).
- * A refused message gets an `error` back; the room carries on.
+ * Game code on the server calls the public methods (`this.plugins.narration.narrate(...)`).
+ * Clients send `narration:*` messages (server/room/messages.ts; the DM commands need the role
+ * `dm`), so nothing collides with the host room's own handlers; every refusal is answered with
+ * `narration:error` `{type, code, message}` and the room carries on. Server → clients:
+ * `narration:accepted` `{type, narrationId}` (to the sender), `narration:start` `{narrationId, trigger}`,
+ * `narration:status` `{status}`, `narration:caption` `{narrationId, index, text}`, `narration:end`
+ * (the report). A joining client gets the current status and caption at once. When the host's
+ * state has a {@link NarrationState} field it is kept current too.
+ *
+ * Mounted plugins' own room plugins (WebRTC signaling, `audio:*`) run inside this one: their
+ * messages are merged into its own and their hooks run after its own set-up and before its tear-down.
  */
-export class NarrationRoomPlugin extends RoomPlugin<TableRoom> {
+export class NarrationRoomPlugin extends RoomPlugin<Room> {
   override readonly pluginName = 'narration' as const;
-  private narrator!: RoomNarrator;
-  private readonly rules: NarrationRules;
-  private readonly streams = new Map<string, NarrationStream>();
-  private dmSessionId: string | null = null;
-  private readonly log: Logger;
+  private narration: RoomNarration | null = null;
+  private stateField: NarrationState | null = null;
+  private readonly parts: RoomPlugin[];
+  private readonly seats: Seats | null;
+  /** Join options of the room's clients, for the role callback and display names. */
+  private readonly joinOptions = new Map<string, unknown>();
+  /** One open stream per client (`narration:narrate_start` … `narration:narrate_end`). */
+  private readonly streams = new Map<string, NarrationStreamHandle>();
+  private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(private readonly service: NarrationService, log: Logger) {
+  /**
+   * @param rules the validated rules table this room renders events with
+   * @throws Error when two mounted plugins' room parts declare the same message type
+   */
+  constructor(
+    private readonly host: NarrationRoomHost,
+    private readonly rules: NarrationRules,
+    private readonly options: NarrationPluginOptions = {},
+  ) {
     super();
-    this.rules = new NarrationRules(service.config.rules);
-    this.log = log;
-  }
-
-  protected override messages = {
-    event: (client: Client, message: unknown) => this.guard(client, 'event', () => this.onEvent(client, message)),
-    narrate: (client: Client, message: unknown) =>
-      this.guard(client, 'narrate', () => {
-        this.requireDm(client, 'narrate');
-        const receivedAtMs = nowMs();
-        const { text, voice } = this.parse(narrateSchema(this.maxChars()), message);
-        const n = this.narrator.narrate(text, { trigger: 'dm:text', priority: 'queue', receivedAtMs, voice });
-        client.send('accepted', { type: 'narrate', narrationId: n.id });
-      }),
-    narrate_start: (client: Client, message: unknown) =>
-      this.guard(client, 'narrate_start', () => {
-        const receivedAtMs = nowMs();
-        this.requireDm(client, 'narrate_start');
-        const voice = this.parse(StreamStartSchema, message ?? undefined)?.voice;
-        this.streams.get(client.sessionId)?.end();
-        const stream = this.narrator.stream({ trigger: 'dm:stream', priority: 'queue', receivedAtMs, voice });
-        this.streams.set(client.sessionId, stream);
-        client.send('accepted', { type: 'narrate_start', narrationId: stream.id });
-      }),
-    narrate_delta: (client: Client, message: unknown) =>
-      this.guard(client, 'narrate_delta', () => {
-        this.requireDm(client, 'narrate_delta');
-        const { text } = this.parse(deltaSchema(this.maxChars()), message);
-        const stream = this.streams.get(client.sessionId);
-        if (!stream) throw new EventRejected('no open stream: send narrate_start first');
-        if (stream.length + text.length > this.maxChars()) {
-          throw new EventRejected(`streamed text is longer than ${this.maxChars()} characters`);
-        }
-        stream.push(text);
-      }),
-    narrate_end: (client: Client) =>
-      this.guard(client, 'narrate_end', () => {
-        this.requireDm(client, 'narrate_end');
-        const stream = this.streams.get(client.sessionId);
-        if (!stream) throw new EventRejected('no open stream: send narrate_start first');
-        stream.end();
-        this.streams.delete(client.sessionId);
-      }),
-    cancel: (client: Client, message: unknown) =>
-      this.guard(client, 'cancel', () => {
-        const receivedAtMs = nowMs();
-        this.requireDm(client, 'cancel');
-        const parsed = this.parse(CancelSchema, message ?? undefined);
-        for (const s of this.streams.values()) s.end();
-        this.streams.clear();
-        this.narrator.cancel(receivedAtMs, parsed?.narrationId ? [parsed.narrationId] : undefined);
-      }),
-    pause: (client: Client) => this.guard(client, 'pause', () => (this.requireDm(client, 'pause'), this.narrator.pause())),
-    resume: (client: Client) => this.guard(client, 'resume', () => (this.requireDm(client, 'resume'), this.narrator.resume())),
-    _: (client: Client, type: string | number) =>
-      this.sendError(client, String(type), `unknown message type "${String(type)}"; allowed: event, narrate, narrate_start, narrate_delta, narrate_end, cancel, pause, resume`),
-  };
-
-  protected override async onCreate(): Promise<void> {
-    const room = this.room;
-    this.narrator = await this.service.openRoom(room.roomId, {
-      onStatus: (status) => (room.state.status = status),
-      onCaption: (narrationId, index, text) => {
-        room.state.narrationId = narrationId;
-        room.state.captionIndex = index;
-        room.state.caption = text;
-      },
-      onNarrationStart: (narrationId, trigger) => room.broadcast('narration-start', { narrationId, trigger }),
-      onNarrationEnd: (report) => {
-        if (room.state.narrationId === report.id) {
-          room.state.caption = '';
-          room.state.captionIndex = -1;
-        }
-        room.broadcast('narration-end', report);
-      },
-    });
-  }
-
-  protected override onAuth(_client: Client, options: unknown): void {
-    const parsed = JoinOptionsSchema.safeParse(options ?? {});
-    if (!parsed.success) throw new Error(`join options: ${describeIssue(parsed.error)}`);
-    const secret = this.service.config.dmSecret;
-    if (parsed.data.dmSecret !== undefined && parsed.data.dmSecret !== secret) throw new Error('join options: wrong dmSecret');
-  }
-
-  protected override onJoin(client: Client, options: { name: string; dmSecret?: string }): void {
-    const secret = this.service.config.dmSecret;
-    const presentsSecret = secret !== undefined && options.dmSecret === secret;
-    const firstComer = secret === undefined && this.dmSessionId === null;
-    const player = new Player();
-    player.id = client.sessionId;
-    player.name = options.name.trim();
-    player.role = presentsSecret || firstComer ? 'dm' : 'player';
-    if (player.role === 'dm') {
-      if (this.dmSessionId) {
-        const previous = this.room.state.players.get(this.dmSessionId);
-        if (previous) previous.role = 'player';
+    this.seats = options.role ? null : new Seats(host.dmSecret);
+    const context: RoomPluginContext = { log: host.log, nameOf: (sessionId) => this.nameOf(sessionId) ?? sessionId };
+    this.parts = host.roomPluginFactories.map((f) => f.create({ ...context, log: host.log.child({ plugin: f.name }) }));
+    const messages: Record<string, Handler> = { ...this.ownMessages() };
+    for (const [i, part] of this.parts.entries()) {
+      for (const [type, handler] of Object.entries((part as unknown as { messages?: Record<string, Handler> }).messages ?? {})) {
+        if (messages[type]) throw new Error(`message type "${type}" of plugin ${host.roomPluginFactories[i]!.name} is already handled by the narration plugin`);
+        messages[type] = handler;
       }
-      this.dmSessionId = client.sessionId;
     }
-    this.room.state.players.set(client.sessionId, player);
-    this.log.debug({ roomId: this.room.roomId, sessionId: client.sessionId, name: player.name, role: player.role }, 'joined');
+    this.messages = messages as never;
   }
 
-  protected override onLeave(client: Client): void {
+  // ── The public handle (`this.plugins.narration.…`) ─────────────────────────────────────────
+
+  /**
+   * Narrates `text` (see RoomNarration.narrate).
+   * @throws NarrationError `empty_text`, `text_too_long`, `bad_text`, `unknown_voice`, `queue_full`, `bad_request`, `closed`
+   */
+  narrate(text: string, options: NarrateOptions = {}): NarrationHandle {
+    return this.open().narrate(text, options);
+  }
+
+  /**
+   * Renders a game event with the room's rules and narrates it; `{players}` is the room's client names.
+   * @throws NarrationError `unknown_event`, `bad_event`, `not_allowed`, `text_too_long`, `unknown_voice`, `queue_full`, `closed`
+   */
+  event(type: string, fields: Readonly<Record<string, unknown>> = {}, options: EventOptions = {}): NarrationHandle {
+    return this.open().event(type, fields, { ...options, context: { players: this.playerNames(), ...options.context } });
+  }
+
+  /** Starts a streamed narration (see RoomNarration.stream). @throws NarrationError as {@link narrate} */
+  stream(options: NarrateOptions = {}): NarrationStreamHandle {
+    return this.open().stream(options);
+  }
+
+  /** Cancels the given narrations, or all of the room's. @returns the ids cancelled @throws NarrationError `closed` */
+  cancel(ids?: readonly string[]): string[] {
+    return this.open().cancel(ids);
+  }
+
+  /** Holds playback. @throws NarrationError `closed` */
+  pause(): void {
+    this.open().pause();
+  }
+
+  /** Continues after {@link pause}. @throws NarrationError `closed` */
+  resume(): void {
+    this.open().resume();
+  }
+
+  /** `idle`, `buffering`, `speaking` or `paused`. */
+  get status(): PlayoutStatus {
+    return this.narration?.status ?? 'idle';
+  }
+
+  /** The chunk being heard, or null. */
+  get caption(): Caption | null {
+    return this.narration?.caption ?? null;
+  }
+
+  /**
+   * Subscribes to the room's narration events (`start`, `status`, `caption`, `end`).
+   * @returns the unsubscribe function @throws NarrationError `closed` before the room's onCreate
+   */
+  on<K extends keyof RoomNarrationEvents>(event: K, listener: (payload: RoomNarrationEvents[K]) => void): () => void {
+    return this.open().on(event, listener);
+  }
+
+  // ── Room lifecycle ────────────────────────────────────────────────────────────────────────────
+
+  protected override async onCreate(options: unknown): Promise<void> {
+    const room = this.room;
+    const narration = await this.host.openRoom(room.roomId, { rules: this.rules });
+    this.narration = narration;
+    this.stateField = findNarrationState(room.state);
+    this.unsubscribe.push(
+      narration.on('start', (m) => room.broadcast('narration:start', m)),
+      narration.on('status', (status) => {
+        if (this.stateField) this.stateField.status = status;
+        room.broadcast('narration:status', { status });
+      }),
+      narration.on('caption', (c) => {
+        if (this.stateField) {
+          this.stateField.narrationId = c.narrationId;
+          this.stateField.captionIndex = c.index;
+          this.stateField.caption = c.text;
+        }
+        room.broadcast('narration:caption', c);
+      }),
+      narration.on('end', (report) => {
+        if (this.stateField?.narrationId === report.id) {
+          this.stateField.caption = '';
+          this.stateField.captionIndex = -1;
+        }
+        room.broadcast('narration:end', report);
+      }),
+    );
+    for (const part of this.parts) {
+      (part as unknown as { room: Room }).room = room;
+      await hook(part, 'onCreate', options);
+    }
+  }
+
+  protected override async onJoin(client: Client, options?: unknown): Promise<void> {
+    this.joinOptions.set(client.sessionId, options);
+    this.seats?.join(client.sessionId, options);
+    // Sent before the join completes, Colyseus delivers these right after it.
+    client.send('narration:status', { status: this.status });
+    if (this.caption) client.send('narration:caption', this.caption);
+    for (const part of this.parts) await hook(part, 'onJoin', client, options);
+  }
+
+  protected override async onLeave(client: Client, code?: number): Promise<void> {
     this.streams.get(client.sessionId)?.end();
     this.streams.delete(client.sessionId);
-    this.room.state.players.delete(client.sessionId);
-    if (this.dmSessionId === client.sessionId) this.dmSessionId = null;
+    this.joinOptions.delete(client.sessionId);
+    this.seats?.leave(client.sessionId);
+    for (const part of this.parts) await hook(part, 'onLeave', client, code);
   }
 
   protected override async onDispose(): Promise<void> {
+    for (const part of this.parts) {
+      try {
+        await hook(part, 'onDispose');
+      } catch (err) {
+        this.host.log.warn({ roomId: this.room.roomId, err }, 'room plugin dispose failed');
+      }
+    }
     for (const s of this.streams.values()) s.end();
-    await this.service.closeRoom(this.room.roomId);
+    this.streams.clear();
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.narration?.close();
   }
 
-  private onEvent(client: Client, message: unknown): void {
-    const receivedAtMs = nowMs();
-    const event = this.parse(GameEventSchema, message);
-    const role = this.room.state.players.get(client.sessionId)?.role ?? 'player';
-    const players = [...this.room.state.players.values()].map((p) => p.name).join(', ');
-    const rendered = this.rules.render(event, role, { players });
-    if (rendered.text.length > this.maxChars()) throw new EventRejected(`narration of "${event.type}" is longer than ${this.maxChars()} characters`);
-    const n = this.narrator.narrate(rendered.text, { trigger: `event:${event.type}`, priority: rendered.priority, receivedAtMs, voice: rendered.voice });
-    client.send('accepted', { type: 'event', narrationId: n.id });
+  // ── Client messages ───────────────────────────────────────────────────────────────────────────
+
+  private ownMessages(): Record<string, Handler> {
+    return {
+      'narration:event': (client, message) =>
+        this.guard(client, 'narration:event', (narration, receivedAtMs) => {
+          const { type, ...fields } = parse(GameEventSchema, message);
+          const n = narration.event(type, fields, { as: this.roleOf(client), context: { players: this.playerNames() }, receivedAtMs });
+          this.accept(client, 'narration:event', n.id);
+        }),
+      'narration:narrate': (client, message) =>
+        this.guard(client, 'narration:narrate', (narration, receivedAtMs) => {
+          this.requireDm(client, 'narration:narrate');
+          const { text, voice } = parse(NarrateSchema, message);
+          const n = narration.narrate(text, { trigger: 'dm:text', receivedAtMs, voice });
+          this.accept(client, 'narration:narrate', n.id);
+        }),
+      'narration:narrate_start': (client, message) =>
+        this.guard(client, 'narration:narrate_start', (narration, receivedAtMs) => {
+          this.requireDm(client, 'narration:narrate_start');
+          const voice = parse(StreamStartSchema, message ?? undefined)?.voice;
+          const stream = narration.stream({ trigger: 'dm:stream', receivedAtMs, voice });
+          this.streams.get(client.sessionId)?.end();
+          this.streams.set(client.sessionId, stream);
+          this.accept(client, 'narration:narrate_start', stream.id);
+        }),
+      'narration:narrate_delta': (client, message) =>
+        this.guard(client, 'narration:narrate_delta', () => {
+          this.requireDm(client, 'narration:narrate_delta');
+          const { text } = parse(DeltaSchema, message);
+          this.openStream(client).push(text);
+        }),
+      'narration:narrate_end': (client) =>
+        this.guard(client, 'narration:narrate_end', () => {
+          this.requireDm(client, 'narration:narrate_end');
+          this.openStream(client).end();
+          this.streams.delete(client.sessionId);
+        }),
+      'narration:cancel': (client, message) =>
+        this.guard(client, 'narration:cancel', (narration, receivedAtMs) => {
+          this.requireDm(client, 'narration:cancel');
+          const id = parse(CancelSchema, message ?? undefined)?.narrationId;
+          const cancelled = new Set(narration.cancel(id ? [id] : undefined, receivedAtMs));
+          // Only the streams whose narration was cancelled close; another open stream goes on.
+          for (const [sessionId, s] of this.streams) {
+            if (!id || cancelled.has(s.id)) {
+              s.end();
+              this.streams.delete(sessionId);
+            }
+          }
+        }),
+      'narration:pause': (client) => this.guard(client, 'narration:pause', (narration) => (this.requireDm(client, 'narration:pause'), narration.pause())),
+      'narration:resume': (client) => this.guard(client, 'narration:resume', (narration) => (this.requireDm(client, 'narration:resume'), narration.resume())),
+    };
   }
 
-  private maxChars(): number {
-    return this.service.config.limits.maxTextChars;
+  private openStream(client: Client): NarrationStreamHandle {
+    const stream = this.streams.get(client.sessionId);
+    if (!stream) throw new NarrationError('no_stream', 'no open stream: send narration:narrate_start first');
+    return stream;
+  }
+
+  private roleOf(client: Client): Role {
+    if (this.seats) return this.seats.roleOf(client.sessionId);
+    return this.options.role!(client, this.joinOptions.get(client.sessionId)) === 'dm' ? 'dm' : 'player';
   }
 
   private requireDm(client: Client, type: string): void {
-    if (client.sessionId !== this.dmSessionId) throw new EventRejected(`only the DM may send "${type}"`);
+    if (this.roleOf(client) !== 'dm') throw new NarrationError('not_allowed', `only the DM may send "${type}"`);
   }
 
-  private parse<S extends z.ZodType>(schema: S, message: unknown): z.infer<S> {
-    const result = schema.safeParse(message);
-    if (!result.success) throw new EventRejected(describeIssue(result.error));
-    return result.data;
+  private accept(client: Client, type: string, narrationId: string): void {
+    client.send('narration:accepted', { type, narrationId });
+  }
+
+  /** A client's display name from its join option `name`, or undefined. */
+  private nameOf(sessionId: string): string | undefined {
+    const name = (this.joinOptions.get(sessionId) as { name?: unknown } | null | undefined)?.name;
+    if (typeof name !== 'string') return undefined;
+    const clean = name.trim().slice(0, MAX_NAME_CHARS);
+    return clean && !hasControlChars(clean) ? clean : undefined;
+  }
+
+  /** `{players}` of the rules' templates: the names of the room's clients, in join order. */
+  private playerNames(): string {
+    const names: string[] = [];
+    for (const sessionId of this.joinOptions.keys()) {
+      const name = this.nameOf(sessionId);
+      if (name) names.push(name);
+    }
+    return names.join(', ');
+  }
+
+  private open(): RoomNarration {
+    const narration = this.narration;
+    if (!narration) throw new NarrationError('closed', 'the room\'s narration is not open: it opens in the room\'s onCreate');
+    return narration;
   }
 
   /** Runs a handler; a refusal or failure is answered to the sender and never escapes into the room. */
-  private guard(client: Client, type: string, handler: () => void): void {
+  private guard(client: Client, type: string, handler: (narration: RoomNarration, receivedAtMs: number) => void): void {
+    const receivedAtMs = nowMs();
     try {
-      handler();
+      handler(this.open(), receivedAtMs);
     } catch (err) {
-      if (err instanceof EventRejected || err instanceof RangeError) {
-        this.sendError(client, type, err.message);
-      } else {
-        this.log.error({ roomId: this.room.roomId, type, err }, 'message handler failed');
-        this.sendError(client, type, `internal error handling "${type}"`);
-      }
+      const payload: ErrorMessage = err instanceof NarrationError
+        ? { type, code: err.code, message: err.message }
+        : { type, code: 'internal', message: `internal error handling "${type}"` };
+      if (!(err instanceof NarrationError)) this.host.log.error({ roomId: this.room.roomId, type, err }, 'message handler failed');
+      client.send('narration:error', payload);
     }
   }
+}
 
-  private sendError(client: Client, type: string, message: string): void {
-    const payload: ErrorMessage = { type, message };
-    client.send('error', payload);
+/** Parses a client payload. @throws NarrationError `bad_request` naming the field at fault */
+function parse<S extends z.ZodType>(schema: S, message: unknown): z.infer<S> {
+  const result = schema.safeParse(message);
+  if (!result.success) throw new NarrationError('bad_request', describeIssue(result.error));
+  return result.data;
+}
+
+/** The host state's {@link NarrationState} field, if it declares one. */
+function findNarrationState(state: unknown): NarrationState | null {
+  if (typeof state !== 'object' || state === null) return null;
+  for (const key in state) {
+    const value = (state as Record<string, unknown>)[key];
+    if (value instanceof NarrationState) return value;
   }
+  return null;
+}
+
+/** Calls a room plugin's lifecycle hook (protected on RoomPlugin) if it has one. */
+async function hook(part: RoomPlugin, name: 'onCreate' | 'onJoin' | 'onLeave' | 'onDispose', ...args: unknown[]): Promise<void> {
+  const fn = (part as unknown as Record<string, ((...a: unknown[]) => unknown) | undefined>)[name];
+  if (typeof fn === 'function') await fn.apply(part, args);
 }

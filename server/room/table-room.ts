@@ -1,24 +1,63 @@
-import { Room, definePlugins } from '@colyseus/core';
+import { Room, definePlugins, type Client } from '@colyseus/core';
 import type { Logger } from 'pino';
-import type { NarrationService } from '../narration/narration-service.ts';
-import { NarrationRoomPlugin } from './narration-room-plugin.ts';
-import type { RoomPluginFactory } from './room-plugin-factory.ts';
-import { TableState } from './table-state.ts';
+import type { Narrator } from '../host/narrator.ts';
+import { NARRATION_MESSAGES, JoinOptionsSchema, describeIssue, type JoinOptions } from './messages.ts';
+import { Seats } from './seats.ts';
+import { Player, TableState } from './table-state.ts';
 
 /** Name the `table` room type is registered under. */
 export const TABLE_ROOM = 'table';
 
+/** Players a table seats at most. */
+const MAX_CLIENTS = 64;
+
 /**
- * Builds the `table` room class bound to the process's narration service.
- * Colyseus constructs rooms itself, so services reach it through the class,
- * not through constructor arguments. Everything narration-specific lives in
- * {@link NarrationRoomPlugin}; mounted plugins add their own room plugins
- * (`extraPlugins`, e.g. WebRTC signaling); the room only owns its state.
+ * Builds our reference room, `table`: a room of seated players (`{name, dmSecret?}` join options,
+ * {@link Seats}: the config's `dmSecret`, else the first to join is DM) with narration mounted
+ * through the public API, exactly as a game would (`narrator.roomPlugin()`). Colyseus constructs
+ * rooms itself, so the narrator reaches the room through the class.
  */
-export function createTableRoom(service: NarrationService, log: Logger, extraPlugins: readonly RoomPluginFactory[] = []) {
+export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ state: TableState }> {
   return class TableRoom extends Room<{ state: TableState }> {
     override state = new TableState();
-    override plugins = definePlugins([new NarrationRoomPlugin(service, log), ...extraPlugins.map((f) => f.create(log.child({ plugin: f.name })))]);
-    override maxClients = 64;
+    override maxClients = MAX_CLIENTS;
+    private readonly seats = new Seats(narrator.config.dmSecret);
+    override plugins = definePlugins({ narration: narrator.roomPlugin({ role: (client) => this.seats.roleOf(client.sessionId) }) });
+
+    override messages = {
+      _: (client: Client, type: string | number) =>
+        client.send('narration:error', {
+          type: String(type).slice(0, 64),
+          code: 'bad_request',
+          message: `unknown message type; allowed: ${NARRATION_MESSAGES.join(', ')}, audio:*`,
+        }),
+    };
+
+    override onAuth(_client: Client, options: unknown): boolean {
+      const parsed = JoinOptionsSchema.safeParse(options ?? {});
+      if (!parsed.success) throw new Error(`join options: ${describeIssue(parsed.error)}`);
+      const secret = narrator.config.dmSecret;
+      if (parsed.data.dmSecret !== undefined && parsed.data.dmSecret !== secret) throw new Error('join options: wrong dmSecret');
+      return true;
+    }
+
+    override onJoin(client: Client, options: JoinOptions): void {
+      const { role, demoted } = this.seats.join(client.sessionId, options);
+      if (demoted) {
+        const previous = this.state.players.get(demoted);
+        if (previous) previous.role = 'player';
+      }
+      const player = new Player();
+      player.id = client.sessionId;
+      player.name = options.name.trim();
+      player.role = role;
+      this.state.players.set(client.sessionId, player);
+      log.debug({ roomId: this.roomId, sessionId: client.sessionId, name: player.name, role }, 'joined');
+    }
+
+    override onLeave(client: Client): void {
+      this.seats.leave(client.sessionId);
+      this.state.players.delete(client.sessionId);
+    }
   };
 }

@@ -1,4 +1,6 @@
 import { MapSchema, Schema, type } from '@colyseus/schema';
+import type { Role } from './seats.ts';
+import { NarrationState } from './narration-state.ts';
 
 /** Someone at the table. */
 export class Player extends Schema {
@@ -7,19 +9,14 @@ export class Player extends Schema {
   /** Display name (user content: never logged at info). */
   @type('string') name: string = '';
   /** `dm` may narrate, cancel, pause, resume; `player` may send the events the rules allow. */
-  @type('string') role: 'dm' | 'player' = 'player';
+  @type('string') role: Role = 'player';
 }
 
 /**
- * The `table` room's synchronized state (@colyseus/schema 5).
- * `caption` is the source text of the chunk being heard now and `captionIndex` its
- * index in narration `narrationId`; both switch when the chunk's first frame is
- * handed to the sinks, so captions follow the audio, not the synthesis.
+ * The `table` room's synchronized state (@colyseus/schema 5): who is seated, and the
+ * narration's status and caption ({@link NarrationState}, kept current by the narration plugin).
  */
 export class TableState extends Schema {
   @type({ map: Player }) players = new MapSchema<Player>();
-  @type('string') status: 'idle' | 'buffering' | 'speaking' | 'paused' = 'idle';
-  @type('string') caption: string = '';
-  @type('int32') captionIndex: number = -1;
-  @type('string') narrationId: string = '';
+  @type(NarrationState) narration = new NarrationState();
 }

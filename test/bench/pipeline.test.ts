@@ -18,7 +18,7 @@ describe('bench scenarios on the real pipeline', function () {
 
   before(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'bench-test-'));
-    p = await BenchPipeline.start({ workDir });
+    p = new BenchPipeline(workDir);
   });
   after(async () => {
     await p.close();
@@ -26,7 +26,9 @@ describe('bench scenarios on the real pipeline', function () {
   });
 
   it('measures the real speaking rate of each engine', async () => {
-    expect(await p.charsPerSecond('instant')).to.be.closeTo(15, 0.01);
+    // Source characters per second of audio: the instant engine speaks 15 chars/s of each chunk's spoken text,
+    // and the spaces at the ~150-char passage's one or two chunk seams are not spoken (≤ 1.5 %, 0.2 chars/s).
+    expect(await p.charsPerSecond('instant')).to.be.closeTo(15, 0.25);
     expect(await p.charsPerSecond('espeak')).to.be.within(5, 40);
   });
 

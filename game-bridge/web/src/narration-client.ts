@@ -21,9 +21,10 @@ const REPLY_TIMEOUT_MS = 10_000;
 type Reply = { ok: true; narrationId: string } | { ok: false; message: string };
 
 /**
- * A seat at a narrated table, in the browser: the Colyseus `table` room (state,
- * captions, DM commands) plus the narration audio, direct WebRTC from the server or
- * through LiveKit, whichever the server runs (plugins/audio-webrtc/PROTOCOL.md).
+ * A seat at a narrated table, in the browser: a Colyseus room with narration mounted (our
+ * `table` room or a game's own room; `narration:*` messages for captions, status and DM
+ * commands) plus the narration audio, direct WebRTC from the server or through LiveKit,
+ * whichever the server runs (plugins/audio-webrtc/PROTOCOL.md).
  *
  * Events: `caption`, `narration-start`, `narration-end`, `state`, `audio`, `error`, `leave`.
  */
@@ -41,22 +42,20 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
   private constructor(readonly room: Room, options: ConnectOptions) {
     super();
     this.output = new AudioOutput((locked) => this.onLockChange(locked), options.audioElement);
-    this.roomState = new RoomState(room.sessionId, {
-      onState: (s) => this.emit('state', s),
-      onCaption: (c) => this.emit('caption', c),
-    });
-    room.onStateChange((state: unknown) => this.roomState.update(state));
+    this.roomState = new RoomState(room.sessionId, (s) => this.emit('state', s));
+    room.onStateChange((state: unknown) => this.roomState.updatePlayers(state));
+    room.onMessage('narration:status', (m: { status: string }) => this.roomState.updateStatus(m.status));
+    room.onMessage('narration:caption', (c: { narrationId: string; index: number; text: string }) => this.emit('caption', c));
     room.onLeave((code: number) => {
       this.closeAudio();
       if (!this.left) this.emit('leave', { code });
     });
-    room.onMessage('accepted', (m: { type: string; narrationId: string }) => this.reply(m.type, { ok: true, narrationId: m.narrationId }));
-    room.onMessage('error', (m: { type: string; message: string }) => {
-      if (!this.reply(m.type, { ok: false, message: m.message })) this.emit('error', m);
-      if (m.type.startsWith('audio:')) this.setAudioState('failed', m.message);
+    room.onMessage('narration:accepted', (m: { type: string; narrationId: string }) => this.reply(m.type, { ok: true, narrationId: m.narrationId }));
+    room.onMessage('narration:error', (m: { type: string; message: string }) => {
+      if (!this.reply(m.type, { ok: false, message: m.message })) this.emit('error', { type: m.type, message: m.message });
     });
-    room.onMessage('narration-start', (m: { narrationId: string; trigger: string }) => this.emit('narration-start', m));
-    room.onMessage('narration-end', (r: NarrationReport) => this.emit('narration-end', r));
+    room.onMessage('narration:start', (m: { narrationId: string; trigger: string }) => this.emit('narration-start', m));
+    room.onMessage('narration:end', (r: NarrationReport) => this.emit('narration-end', r));
     room.onMessage('audio:offer', (m: { sdp: string }) => void this.onOffer(m.sdp));
     room.onMessage('audio:candidate', (m: CandidateMessage) => {
       if (this.transport instanceof DirectTransport) void this.transport.handleCandidate(m);
@@ -70,13 +69,18 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
   }
 
   /**
-   * Joins the room (`roomId`), creates one (`create`), or joins-or-creates by name, then asks for the narration audio unless `audio: false`.
+   * Joins the room (`roomId`), creates one (`create`), or joins-or-creates one of type `roomName`
+   * (default `table`), then asks for the narration audio unless `audio: false`.
    * @throws Error from the server when it refuses the seat (bad name, wrong dmSecret)
    */
   static async connect(options: ConnectOptions): Promise<NarrationClient> {
-    const join = { name: options.name, ...(options.role === 'dm' && options.dmSecret ? { dmSecret: options.dmSecret } : {}) };
+    const join = {
+      ...options.joinOptions,
+      name: options.name,
+      ...(options.role === 'dm' && options.dmSecret ? { dmSecret: options.dmSecret } : {}),
+    };
     const sdk = new Client(options.url);
-    const name = options.room ?? 'table';
+    const name = options.roomName ?? 'table';
     const room = options.roomId
       ? await sdk.joinById(options.roomId, join)
       : options.create
@@ -142,42 +146,42 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
    * @returns the narration id @throws Error with the server's reason when refused
    */
   send(event: GameEvent): Promise<string> {
-    return this.request('event', event);
+    return this.request('narration:event', event);
   }
 
   /** DM: narrates `text`, queued behind what plays. @returns the narration id @throws Error when refused */
   narrate(text: string, voice?: string): Promise<string> {
-    return this.request('narrate', voice ? { text, voice } : { text });
+    return this.request('narration:narrate', voice ? { text, voice } : { text });
   }
 
   /**
-   * DM: narrates text as it is produced (e.g. tokens from a language model): `narrate_start`,
-   * one `narrate_delta` per piece, `narrate_end` (also when the iterable throws).
+   * DM: narrates text as it is produced (e.g. tokens from a language model): `narration:narrate_start`,
+   * one `narration:narrate_delta` per piece, `narration:narrate_end` (also when the iterable throws).
    * @returns the narration id @throws Error when the server refuses the stream, or the iterable's error
    */
   async narrateStream(pieces: AsyncIterable<string> | Iterable<string>, voice?: string): Promise<string> {
-    const id = await this.request('narrate_start', voice ? { voice } : {});
+    const id = await this.request('narration:narrate_start', voice ? { voice } : {});
     try {
-      for await (const text of pieces) if (text) this.room.send('narrate_delta', { text });
+      for await (const text of pieces) if (text) this.room.send('narration:narrate_delta', { text });
     } finally {
-      this.room.send('narrate_end', {});
+      this.room.send('narration:narrate_end', {});
     }
     return id;
   }
 
   /** DM: stops the narration playing and those queued (or only `narrationId`). Refusals arrive as `error` events. */
   cancel(narrationId?: string): void {
-    this.room.send('cancel', narrationId ? { narrationId } : {});
+    this.room.send('narration:cancel', narrationId ? { narrationId } : {});
   }
 
   /** DM: holds playback (the room keeps its place). */
   pause(): void {
-    this.room.send('pause', {});
+    this.room.send('narration:pause', {});
   }
 
   /** DM: continues after {@link pause}. */
   resume(): void {
-    this.room.send('resume', {});
+    this.room.send('narration:resume', {});
   }
 
   /** Local playback volume in [0, 1]. @throws RangeError outside it */

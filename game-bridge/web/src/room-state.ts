@@ -1,57 +1,51 @@
-import type { CaptionEvent, Role, TablePlayer, TableStateEvent, TableStatus } from './types.ts';
+import type { Role, TablePlayer, TableStateEvent, TableStatus } from './types.ts';
 
-/** The slice of the server's TableState (server/room/table-state.ts) the SDK reads. */
-interface TableStateLike {
+/** The slice of a room's state the SDK reads: a `players` map, when the room keeps one (the `table` room does). */
+interface PlayersStateLike {
   players?: { forEach(fn: (p: { id: string; name: string; role: string }, key: string) => void): void };
-  status?: string;
-  caption?: string;
-  captionIndex?: number;
-  narrationId?: string;
 }
 
+const STATUSES: readonly TableStatus[] = ['idle', 'buffering', 'speaking', 'paused'];
+
 /**
- * Turns Colyseus state patches into the SDK's `state` and `caption` events: `state` when
- * the players or the status changed, `caption` when (narrationId, captionIndex) moved to a
- * chunk with text. An empty caption (narration ended) emits nothing.
+ * The SDK's `state` event: the players (from the room state's `players` map when the room has
+ * one, as the `table` room does; a game's own room may not) and the narration status (from
+ * `narration:status` messages, which every narrated room sends). Emits when either changed.
  */
 export class RoomState {
   private players: TablePlayer[] = [];
   private status: TableStatus = 'idle';
-  private lastStateKey = '';
-  private lastCaptionKey = '';
+  private lastKey = '';
 
-  constructor(
-    private readonly sessionId: string,
-    private readonly on: { onState(s: TableStateEvent): void; onCaption(c: CaptionEvent): void },
-  ) {}
+  constructor(private readonly sessionId: string, private readonly onState: (s: TableStateEvent) => void) {}
 
-  /** Current players, status and own role. */
+  /** Current players, status and own role (null when the room lists no players). */
   snapshot(): TableStateEvent {
     const me = this.players.find((p) => p.id === this.sessionId);
-    return { players: this.players, status: this.status, role: me?.role ?? null };
+    const role: Role | null = me?.role ?? null;
+    return { players: this.players, status: this.status, role };
   }
 
   /** Reads a state patch (the whole decoded state, as `room.onStateChange` gives it). */
-  update(raw: unknown): void {
-    const state = raw as TableStateLike;
+  updatePlayers(raw: unknown): void {
+    const state = raw as PlayersStateLike;
     const players: TablePlayer[] = [];
-    state.players?.forEach((p) => players.push({ id: p.id, name: p.name, role: p.role === 'dm' ? 'dm' : 'player' }));
+    state?.players?.forEach?.((p) => players.push({ id: p.id, name: p.name, role: p.role === 'dm' ? 'dm' : 'player' }));
     players.sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'dm' ? -1 : 1));
-    const status = (state.status ?? 'idle') as TableStatus;
-    const key = JSON.stringify([players, status]);
-    if (key !== this.lastStateKey) {
-      this.lastStateKey = key;
-      this.players = players;
-      this.status = status;
-      this.on.onState(this.snapshot());
-    }
-    const text = state.caption ?? '';
-    const index = state.captionIndex ?? -1;
-    const narrationId = state.narrationId ?? '';
-    const captionKey = `${narrationId}#${index}`;
-    if (text && index >= 0 && captionKey !== this.lastCaptionKey) {
-      this.lastCaptionKey = captionKey;
-      this.on.onCaption({ text, index, narrationId });
-    }
+    this.players = players;
+    this.changed();
+  }
+
+  /** Reads a `narration:status` message. */
+  updateStatus(status: string): void {
+    this.status = STATUSES.includes(status as TableStatus) ? (status as TableStatus) : 'idle';
+    this.changed();
+  }
+
+  private changed(): void {
+    const key = JSON.stringify([this.players, this.status]);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    this.onState(this.snapshot());
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Shapes the browser SDK exchanges with its caller and with the `table` room
+ * Shapes the browser SDK exchanges with its caller and with a narrated room
  * (server/room/messages.ts, server/room/table-state.ts, plugins/audio-webrtc/PROTOCOL.md).
  * Kept free of server imports so the bundle and its `.d.ts` stand alone.
  */
@@ -11,8 +11,8 @@ export type Role = 'dm' | 'player';
 export interface ConnectOptions {
   /** Server endpoint, `http(s)://host:port` or `ws(s)://host:port` (the Colyseus server). */
   readonly url: string;
-  /** Room name the server defines (default `table`). */
-  readonly room?: string;
+  /** Room type to join or create, as the server defines it (default `table`; a game's own, e.g. `dungeon`). */
+  readonly roomName?: string;
   /** Join this room id instead of joining-or-creating by name. */
   readonly roomId?: string;
   /** Create a new room of that name rather than joining an open one (a DM starting a new table). */
@@ -22,6 +22,8 @@ export interface ConnectOptions {
   /** Seat asked for; `dm` sends `dmSecret` (the server makes the first comer DM when it has no secret). */
   readonly role: Role;
   readonly dmSecret?: string;
+  /** More join options for a game's own room (its `onAuth`/`onJoin` read them); `name` and `dmSecret` win. */
+  readonly joinOptions?: Readonly<Record<string, unknown>>;
   /** Start listening (`audio:join`) at once (default true). */
   readonly audio?: boolean;
   /** Element that plays the narration; default a hidden `<audio>` appended to `document.body`. */

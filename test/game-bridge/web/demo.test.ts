@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import type { NarratorApp } from '../../../server/app.ts';
+import type { TableServer } from '../../../server/app.ts';
 import { browserUnavailable, launchChromium } from '../../../game-bridge/web/testing/browser-harness.ts';
 import { startNarrator } from './narrator-server.ts';
 
@@ -8,7 +8,7 @@ import { startNarrator } from './narrator-server.ts';
 describe('demo table page in Chromium', function () {
   this.timeout(60_000);
   let browser: Browser;
-  let app: NarratorApp;
+  let app: TableServer;
   let baseUrl: string;
 
   before(async function () {

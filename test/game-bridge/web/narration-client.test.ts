@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import type { NarratorApp } from '../../../server/app.ts';
+import type { TableServer } from '../../../server/app.ts';
 import { BrowserSeat, browserUnavailable, launchChromium } from '../../../game-bridge/web/testing/browser-harness.ts';
 import { requestWebRtcSinkStats } from '../../../plugins/audio-webrtc/index.ts';
 import { startNarrator, webrtcAvailable } from './narrator-server.ts';
@@ -28,7 +28,7 @@ function expectCaptionsInOrder(captions: Array<{ text: string; index: number; na
 describe('NarrationClient in Chromium (direct WebRTC)', function () {
   this.timeout(120_000);
   let browser: Browser;
-  let app: NarratorApp;
+  let app: TableServer;
   let baseUrl: string;
   const seats: BrowserSeat[] = [];
 
@@ -156,6 +156,6 @@ describe('NarrationClient in Chromium (direct WebRTC)', function () {
     const message = await players[0]!.page.evaluate(() =>
       ((globalThis as any).__probe.client.narrate('I am the DM now.') as Promise<string>).then(() => 'accepted', (e: Error) => e.message),
     );
-    expect(message).to.match(/only the DM may send "narrate"/);
+    expect(message).to.match(/only the DM may send "narration:narrate"/);
   });
 });

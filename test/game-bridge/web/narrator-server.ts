@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../server/config/load-config.ts';
 import { createLogger } from '../../../server/observability/log.ts';
-import { startApp, type NarratorApp } from '../../../server/app.ts';
+import { startTableServer, type TableServer } from '../../../server/app.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins', import.meta.url));
 const WEBRTC_PLUGIN = fileURLToPath(new URL('../../../plugins/audio-webrtc/index.ts', import.meta.url));
@@ -18,7 +18,7 @@ export const webrtcAvailable = existsSync(WEBRTC_PLUGIN);
  * as long as the text would be spoken at `charsPerSecond`, so audio is loud and synthesis
  * free), sink `webrtc` in direct mode when the plugin exists (else `wav`), port 0.
  */
-export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: string } = {}): Promise<{ app: NarratorApp; baseUrl: string }> {
+export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: string } = {}): Promise<{ app: TableServer; baseUrl: string }> {
   const { config } = loadConfig({
     env: {},
     overrides: {
@@ -32,6 +32,6 @@ export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: 
       ...(opts.dmSecret ? { dmSecret: opts.dmSecret } : {}),
     },
   });
-  const app = await startApp(config, createLogger('silent'));
+  const app = await startTableServer(config, createLogger('silent'));
   return { app, baseUrl: `http://127.0.0.1:${app.port}` };
 }

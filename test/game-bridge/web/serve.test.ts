@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NarratorApp } from '../../../server/app.ts';
+import type { TableServer } from '../../../server/app.ts';
 import { describeRules } from '../../../game-bridge/web/serve.ts';
 import { startNarrator } from './narrator-server.ts';
 
@@ -21,7 +21,7 @@ describe('web client routes (game-bridge/web/serve.ts)', function () {
   });
 
   describe('served by the narrator', () => {
-    let app: NarratorApp;
+    let app: TableServer;
     let baseUrl: string;
     before(async () => ({ app, baseUrl } = await startNarrator()));
     after(async () => app?.close());

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../server/config/load-config.ts';
 import { createLogger } from '../../../server/observability/log.ts';
-import { startApp, type NarratorApp } from '../../../server/app.ts';
+import { startTableServer, type TableServer } from '../../../server/app.ts';
 import { TableClient } from '../../../server/cli/table-client.ts';
 import { requestWebRtcSinkStats } from '../../../plugins/audio-webrtc/main-hub.ts';
 import { WebRtcListener, type ReceivedPacket } from './webrtc-listener.ts';
@@ -29,7 +29,7 @@ function expectContinuousTimestamps(packets: readonly ReceivedPacket[]): void {
 
 describe('audio-webrtc direct mode (real Colyseus server, werift peers, Opus)', function () {
   this.timeout(60_000);
-  let app: NarratorApp;
+  let app: TableServer;
   let endpoint: string;
   const clients: TableClient[] = [];
   const listeners: WebRtcListener[] = [];
@@ -46,7 +46,7 @@ describe('audio-webrtc direct mode (real Colyseus server, werift peers, Opus)', 
         plugins: { 'instant-engine': {}, 'audio-webrtc': {} },
       },
     });
-    app = await startApp(config, createLogger('silent'));
+    app = await startTableServer(config, createLogger('silent'));
     endpoint = `ws://127.0.0.1:${app.port}`;
   });
 
@@ -122,7 +122,7 @@ describe('audio-webrtc direct mode (real Colyseus server, werift peers, Opus)', 
     const heard = (l: WebRtcListener) => l.rmsPerPacket().filter((r) => r > LOUD_RMS).length;
     await l1.until(() => heard(l1) >= 25, 10_000, 'l1 hearing the narration');
 
-    c1.send('audio:leave', {});
+    c1.room.send('audio:leave', {});
     await l1.until(() => l1.states.includes('closed'), 10_000, 'l1 closed');
     expect((await requestWebRtcSinkStats(roomId))?.peers).to.equal(1);
     const l1Count = l1.packets.length;
@@ -149,13 +149,13 @@ describe('audio-webrtc direct mode (real Colyseus server, werift peers, Opus)', 
     const { client: dm, listener } = await seat(undefined, 'Mira');
     const send = async (type: string, payload: unknown, expected: RegExp) => {
       const n = listener.errors.length;
-      dm.send(type, payload);
+      dm.room.send(type, payload);
       await listener.until(() => listener.errors.length > n, 5000, `audio:error for ${type}`);
       expect(listener.errors[n], `${type} ${JSON.stringify(payload)}`).to.match(expected);
     };
     await send('audio:answer', { sdp: 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 96\r\n' }, /audio:answer: not listening; send audio:join first/);
     await send('audio:join', { please: true }, /audio:join: unknown field\(s\): please/);
-    dm.send('audio:join', {});
+    dm.room.send('audio:join', {});
     await listener.until(() => listener.states.includes('connected'), 15_000, 'connected');
     await send('audio:answer', {}, /audio:answer: sdp: required/);
     await send('audio:answer', { sdp: 42 }, /audio:answer: sdp: must be a string/);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { EventRejected, NarrationRules } from '../../../server/event/narration-rules.ts';
+import { NarrationRules } from '../../../server/event/narration-rules.ts';
+import { NarrationError } from '../../../server/narration/narration-error.ts';
 
 const rules = new NarrationRules({
   enter_location: { template: 'You enter {location}. {description?}', priority: 'queue', players: false },
@@ -33,22 +34,22 @@ describe('NarrationRules', () => {
   });
 
   it('rejects an unknown event type, listing the allowed ones', () => {
-    expect(() => rules.render({ type: 'teleport' }, 'dm')).to.throw(EventRejected, /unknown event type "teleport".*combat_start/);
+    expect(() => rules.render({ type: 'teleport' }, 'dm')).to.throw(NarrationError, /unknown event type "teleport".*combat_start/);
   });
 
   it('rejects an event a player may not send', () => {
-    expect(() => rules.render({ type: 'combat_start', enemies: 'x' }, 'player')).to.throw(EventRejected, /players may not send "combat_start"/);
+    expect(() => rules.render({ type: 'combat_start', enemies: 'x' }, 'player')).to.throw(NarrationError, /players may not send "combat_start"/);
   });
 
   it('rejects a missing required field, naming it', () => {
-    expect(() => rules.render({ type: 'dice_roll', name: 'Ana', dice: 'd20' }, 'player')).to.throw(EventRejected, /needs field "result"/);
+    expect(() => rules.render({ type: 'dice_roll', name: 'Ana', dice: 'd20' }, 'player')).to.throw(NarrationError, /needs field "result"/);
   });
 
   it('rejects a field that is an object', () => {
-    expect(() => rules.render({ type: 'combat_start', enemies: { a: 1 } }, 'dm')).to.throw(EventRejected, /"enemies" must be a string or number/);
+    expect(() => rules.render({ type: 'combat_start', enemies: { a: 1 } }, 'dm')).to.throw(NarrationError, /"enemies" must be a string or number/);
   });
 
   it('does not read inherited properties as event types', () => {
-    expect(() => rules.render({ type: 'constructor' }, 'dm')).to.throw(EventRejected, /unknown event type/);
+    expect(() => rules.render({ type: 'constructor' }, 'dm')).to.throw(NarrationError, /unknown event type/);
   });
 });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as wavefileNs from 'wavefile';
 import { AppConfigSchema } from '../../../server/config/schema.ts';
 import { ThreadedPlayout } from '../../../server/playout/threaded-playout.ts';
@@ -13,8 +13,13 @@ import { CAPTURE_CHANNEL, type CapturedFrame } from '../../fixtures/plugins/capt
 
 const { WaveFile } = 'WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default;
 const RATE = 22050;
-const captureUrl = pathToFileURL(join(import.meta.dirname, '../../fixtures/plugins/capture-sink/index.ts')).href;
-const config = AppConfigSchema.parse({ plugins: {}, sinks: ['capture'], log: { level: 'silent' } });
+/** test/fixtures/plugins: the `capture` sink is mounted from there through config `pluginDirs`, as any plugin is. */
+const FIXTURE_PLUGINS = fileURLToPath(new URL('../../fixtures/plugins/', import.meta.url));
+const configWith = (capture: Record<string, unknown> = {}) =>
+  AppConfigSchema.parse({
+    plugins: { 'capture-sink': capture, 'instant-engine': {} }, pluginDirs: [FIXTURE_PLUGINS], engine: 'instant', sinks: ['capture'], log: { level: 'silent' },
+  });
+const config = configWith();
 const room = (over: Partial<OpenRoomOptions> = {}): OpenRoomOptions => ({
   sampleRate: RATE, sinks: ['capture'], prebufferMs: 40, maxBufferedMs: 10_000, ...over,
 });
@@ -51,7 +56,7 @@ describe('ThreadedPlayout', function () {
   let unsubscribe: () => void;
 
   before(async () => {
-    playout = await ThreadedPlayout.start({ config, directPlugins: [{ url: captureUrl }] });
+    playout = await ThreadedPlayout.start({ config });
   });
   after(() => playout.close());
   beforeEach(() => {
@@ -168,7 +173,7 @@ describe('ThreadedPlayout sinks', function () {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('reports a throwing sink, closes it, and the room goes on to its other sinks; closeRoom finalizes the WAV', async () => {
-    const playout = await ThreadedPlayout.start({ config, directPlugins: [{ url: captureUrl, options: { throwAtSeq: 3 } }] });
+    const playout = await ThreadedPlayout.start({ config: configWith({ throwAtSeq: 3 }) });
     const events: PlayoutEvent[] = [];
     playout.onEvent((e) => events.push(e));
     try {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../server/config/load-config.ts';
 import { createLogger } from '../../../server/observability/log.ts';
-import { startApp, type NarratorApp } from '../../../server/app.ts';
-import { TableClient } from '../../../server/cli/table-client.ts';
+import { startTableServer, type TableServer } from '../../../server/app.ts';
+import { TableClient, type NarrationCommand } from '../../../server/cli/table-client.ts';
 
 const LONG =
   'The road winds down into the valley, and the rain grows heavier with every mile. ' +
@@ -16,7 +16,7 @@ const LONG =
 /** The real thing: a Colyseus 0.18 server in this process and official @colyseus/sdk clients over WebSockets. */
 describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', function () {
   this.timeout(60_000);
-  let app: NarratorApp;
+  let app: TableServer;
   let endpoint: string;
   const clients: TableClient[] = [];
 
@@ -32,7 +32,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
         'limits.maxTextChars': 5000,
       },
     });
-    app = await startApp(config, createLogger('silent'));
+    app = await startTableServer(config, createLogger('silent'));
     endpoint = `ws://127.0.0.1:${app.port}`;
   });
 
@@ -93,7 +93,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     const { dm } = await table();
     const captions: string[] = [];
     dm.room.onStateChange((s: any) => {
-      if (s.caption && captions[captions.length - 1] !== s.caption) captions.push(s.caption);
+      if (s.narration.caption && captions[captions.length - 1] !== s.narration.caption) captions.push(s.narration.caption);
     });
     const reply = await dm.request('narrate', { text: LONG });
     await dm.waitForEnd((reply as { narrationId: string }).narrationId);
@@ -106,19 +106,19 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     const reply = await dm.request('narrate', { text: LONG });
     expect(reply.ok).to.equal(true);
     const id = (reply as { narrationId: string }).narrationId;
-    await dm.waitForState((s) => s.status === 'speaking');
+    await dm.waitForState((s) => s.narration.status === 'speaking');
 
-    const bad: Array<[TableClient, string, unknown, RegExp]> = [
+    const bad: Array<[TableClient, NarrationCommand, unknown, RegExp]> = [
       [dm, 'narrate', { text: 42 }, /text must be a string/],
       [dm, 'narrate', { text: '   ' }, /text is empty/],
       [dm, 'narrate', { text: 'x'.repeat(1024 * 1024) }, /longer than 5000 characters/],
       [dm, 'narrate', { text: 'bell\u0007ring' }, /control characters/],
       [dm, 'event', { type: 'summon_dragon' }, /unknown event type "summon_dragon"/],
       [dm, 'event', 'not an object', /expected object/i],
-      [player, 'narrate', { text: 'I am the DM now.' }, /only the DM may send "narrate"/],
-      [player, 'cancel', {}, /only the DM may send "cancel"/],
+      [player, 'narrate', { text: 'I am the DM now.' }, /only the DM may send "narration:narrate"/],
+      [player, 'cancel', {}, /only the DM may send "narration:cancel"/],
       [player, 'event', { type: 'combat_start', enemies: 'x' }, /players may not send "combat_start"/],
-      [dm, 'teleport', {}, /unknown message type "teleport"/],
+      [dm, 'teleport' as NarrationCommand, {}, /unknown message type; allowed: narration:event/],
       [dm, 'narrate_delta', { text: 'orphan' }, /no open stream/],
     ];
     for (const [client, type, payload, expected] of bad) {
@@ -126,7 +126,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
       expect(r.ok, `${type} ${JSON.stringify(payload).slice(0, 40)}`).to.equal(false);
       expect((r as { message: string }).message).to.match(expected);
     }
-    expect(dm.room.state.status).to.be.oneOf(['speaking', 'buffering']);
+    expect(dm.room.state.narration.status).to.be.oneOf(['speaking', 'buffering']);
     const report = await dm.waitForEnd(id);
     expect(report.cancelled).to.equal(false);
     expect(report.underruns).to.equal(0);
@@ -148,7 +148,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
 
   it('narrates streamed text delta by delta', async () => {
     const { dm } = await table();
-    const start = await dm.request('narrate_start');
+    const start = await dm.request('narrate_start', {});
     expect(start.ok).to.equal(true);
     const text = 'The door creaks open. Beyond it, a staircase descends into darkness, and cold air rushes up to meet you.';
     for (let i = 0; i < text.length; i += 3) dm.send('narrate_delta', { text: text.slice(i, i + 3) });
@@ -163,7 +163,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
   it('interrupts what is playing when an interrupt event arrives', async () => {
     const { dm } = await table();
     const long = (await dm.request('narrate', { text: LONG })) as { narrationId: string };
-    await dm.waitForState((s) => s.status === 'speaking');
+    await dm.waitForState((s) => s.narration.status === 'speaking');
     const combat = (await dm.request('event', { type: 'combat_start', enemies: 'Two wolves' })) as { narrationId: string };
     const first = await dm.waitForEnd(long.narrationId);
     expect(first.cancelled).to.equal(true);
@@ -176,11 +176,11 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
   it('pauses and resumes', async () => {
     const { dm } = await table();
     const r = (await dm.request('narrate', { text: LONG })) as { narrationId: string };
-    await dm.waitForState((s) => s.status === 'speaking');
+    await dm.waitForState((s) => s.narration.status === 'speaking');
     dm.send('pause');
-    await dm.waitForState((s) => s.status === 'paused');
+    await dm.waitForState((s) => s.narration.status === 'paused');
     dm.send('resume');
-    await dm.waitForState((s) => s.status === 'speaking');
+    await dm.waitForState((s) => s.narration.status === 'speaking');
     const report = await dm.waitForEnd(r.narrationId);
     expect(report.paused).to.equal(true);
     expect(report.cancelled).to.equal(false);
@@ -191,7 +191,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     const b = await table();
     const ra = (await a.dm.request('narrate', { text: LONG })) as { narrationId: string };
     const rb = (await b.dm.request('narrate', { text: 'A raven lands on the windowsill and watches you in silence.' })) as { narrationId: string };
-    await a.dm.waitForState((s) => s.status === 'speaking');
+    await a.dm.waitForState((s) => s.narration.status === 'speaking');
     a.dm.send('cancel');
     const ca = await a.dm.waitForEnd(ra.narrationId);
     expect(ca.cancelled).to.equal(true);

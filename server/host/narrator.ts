@@ -1,0 +1,280 @@
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import { AppConfigSchema, NarrationRulesSchema, type NarrationRuleSchema, type AppConfig, type AppConfigInput } from '../config/schema.ts';
+import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
+import { NarrationRules } from '../event/narration-rules.ts';
+import { NarrationService, type RoomReport } from '../narration/narration-service.ts';
+import { NarrationError } from '../narration/narration-error.ts';
+import { RoomNarration } from '../narration/room-narration.ts';
+import { NarrationMetrics } from '../observability/metrics.ts';
+import { createLogger } from '../observability/log.ts';
+import { ThreadedPlayout } from '../playout/threaded-playout.ts';
+import type { PlayoutThreadStats } from '../playout/playout-protocol.ts';
+import type { ModelManager } from '../models/model-manager.ts';
+import type { ModelProgressEvent } from '../models/model-spec.ts';
+import { SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
+import { defaultSynthesisPolicy, fixedPolicySource, type SynthesisPolicySource } from '../synthesis/synthesis-policy.ts';
+import type { TtsEngine } from '../synthesis/tts-engine.ts';
+import { NarrationRoomPlugin, type NarrationPluginOptions, type NarrationRoomHost } from '../room/narration-room-plugin.ts';
+import type { RoomPluginFactory } from '../room/room-plugin-factory.ts';
+import { mountWebClient, type ExpressLike } from '../../game-bridge/web/serve.ts';
+import { TOKENS } from '../tokens.ts';
+import { buildContainer } from './plugin-host.ts';
+
+/** The config `createNarrator` takes: the same schema as `serve --config` (server/config/schema.ts), defaults filled in. */
+export type NarratorConfig = AppConfigInput;
+
+/** A rules table as config `rules` holds it: event type → `{template, priority?, players?, voice?}`. */
+export type NarrationRulesInput = Readonly<Record<string, z.input<typeof NarrationRuleSchema>>>;
+
+/** Run-time options of {@link createNarrator} (what a config file cannot hold). */
+export interface NarratorOptions {
+  /** pino logger; default: JSON lines on stderr at config `log.level`. */
+  readonly log?: Logger;
+  /** Model-load progress of engines that load model files (XTTS: one event per file). */
+  readonly onModelProgress?: (event: ModelProgressEvent) => void;
+}
+
+/** Options of {@link Narrator.roomPlugin}. */
+export interface RoomPluginOptions extends NarrationPluginOptions {
+  /** This room type's rules table (event type → template); default config `rules`. */
+  readonly rules?: NarrationRulesInput;
+}
+
+/** Options of {@link Narrator.openRoom}. */
+export interface OpenNarrationOptions {
+  /** Where the `wav` sink records this room; default `recordingsDir/room-<roomId>.wav`. */
+  readonly wavPath?: string;
+  /** The room's sinks, a subset of config `sinks`; default all of them. */
+  readonly sinks?: readonly string[];
+  /** The room's rules table (validated like config `rules`), or rules already built; default config `rules`. */
+  readonly rules?: NarrationRulesInput | NarrationRules;
+}
+
+/** The engine a narrator speaks with. */
+export interface EngineInfo {
+  readonly name: string;
+  /** Hz; every frame and recording of the narrator is at this rate. */
+  readonly sampleRate: number;
+  readonly languages: readonly string[];
+}
+
+/**
+ * The narration of one process: the mounted plugins (engine, sinks, GPU-tier policy), the engine
+ * warm, one synthesis scheduler and one playout thread (FIFO → frame clock → sinks) shared by
+ * every room of every room type. Made by {@link createNarrator}, the only way the narrator
+ * boots (our `serve`, `say`, `demo` and bench use it as a game server does).
+ *
+ * Rooms get narration through {@link roomPlugin} (a Colyseus RoomPlugin) or, without Colyseus,
+ * {@link openRoom}. {@link close} disposes everything.
+ */
+export class Narrator implements NarrationRoomHost {
+  private closing: Promise<void> | null = null;
+  private readonly rulesCache = new WeakMap<object, NarrationRules>();
+  private readonly defaultRules: NarrationRules;
+
+  /** @internal built by {@link createNarrator} */
+  constructor(
+    readonly config: AppConfig,
+    readonly log: Logger,
+    readonly metrics: NarrationMetrics,
+    readonly roomPluginFactories: readonly RoomPluginFactory[],
+    /** Time `createNarrator` took to ready (plugins mounted, engine warm, playout running), ms. */
+    readonly startupMs: number,
+    private readonly parts: {
+      readonly engine: TtsEngine;
+      readonly models: ModelManager;
+      readonly playout: ThreadedPlayout;
+      readonly policy: SynthesisPolicySource;
+      readonly scheduler: SynthesisScheduler;
+      readonly service: NarrationService;
+    },
+  ) {
+    this.defaultRules = new NarrationRules(config.rules);
+  }
+
+  /** The configured engine (warm). */
+  get engine(): EngineInfo {
+    const { name, sampleRate, languages } = this.parts.engine;
+    return { name, sampleRate, languages };
+  }
+
+  /** Config `dmSecret` (the default seat policy's). */
+  get dmSecret(): string | undefined {
+    return this.config.dmSecret;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  /** Rooms whose narration is open. */
+  get roomCount(): number {
+    return this.parts.service.roomCount;
+  }
+
+  /**
+   * A fresh narration plugin for one room: `plugins = definePlugins({ narration: narrator.roomPlugin() })`.
+   * Colyseus builds `plugins` per room instance, so this runs once per room.
+   * @throws ConfigError naming the key of a bad `rules` entry (`rules.attack.template`)
+   */
+  roomPlugin(options: RoomPluginOptions = {}): NarrationRoomPlugin {
+    const { rules, ...pluginOptions } = options;
+    if (pluginOptions.role !== undefined && typeof pluginOptions.role !== 'function') {
+      throw new ConfigError('role', 'must be a function (client, joinOptions) => "dm" | "player"');
+    }
+    return new NarrationRoomPlugin(this, this.rulesOf(rules), pluginOptions);
+  }
+
+  /**
+   * Opens a room's narration without Colyseus (what the room plugin does in its onCreate):
+   * its playout on the frame clock, its sinks and recording.
+   * @throws NarrationError `closed` after {@link close}; ConfigError for a sink not in config `sinks`
+   *   or bad rules; Error when the id is open already or a sink cannot start (all playout slots in use, a device)
+   */
+  async openRoom(roomId: string, options: OpenNarrationOptions = {}): Promise<RoomNarration> {
+    if (this.closed) throw new NarrationError('closed', 'the narrator is closed');
+    if (typeof roomId !== 'string' || roomId.length === 0 || roomId.length > 128) throw new NarrationError('bad_request', 'room id must be a string of 1–128 characters');
+    for (const [i, sink] of (options.sinks ?? []).entries()) {
+      if (!this.config.sinks.includes(sink)) throw new ConfigError(`sinks.${i}`, `"${sink}" is not one of config sinks: ${this.config.sinks.join(', ')}`);
+    }
+    const { service } = this.parts;
+    const narration = new RoomNarration(roomId, {
+      rules: this.rulesOf(options.rules),
+      maxChars: this.config.limits.maxTextChars,
+      log: this.log,
+      close: () => service.closeRoom(roomId),
+    });
+    narration.attach(await service.openRoom(roomId, narration.listener, { wavPath: options.wavPath, sinks: options.sinks }));
+    return narration;
+  }
+
+  /**
+   * Serves the narrator's HTTP routes on an Express app (Colyseus's `express` hook):
+   * `GET /metrics` (Prometheus), `GET /models` (model manager status), `GET /health`, and the
+   * browser SDK at `/sdk/narration-client.js`; with `page: true` also the demo table page at `/`
+   * and `GET /rules` (the configured game events).
+   * @throws Error when the SDK bundle is missing (a checkout that was not built: `npm run build`)
+   */
+  async mountHttp(app: ExpressLike, options: { page?: boolean } = {}): Promise<void> {
+    const { service, models, engine } = this.parts;
+    await mountWebClient(app, { rules: this.config.rules, page: options.page ?? false });
+    app.get('/metrics', async (_req, res) => {
+      service.refreshGauges();
+      res.set('Content-Type', this.metrics.registry.contentType);
+      res.send(await this.metrics.registry.metrics());
+    });
+    app.get('/models', (_req, res) => res.json(models.status()));
+    app.get('/health', (_req, res) => res.json({ ok: !this.closed, engine: engine.name, sampleRate: engine.sampleRate, rooms: service.roomCount }));
+  }
+
+  /**
+   * Diagnostics of the playout thread: frames handed out, the frame clock's lateness and the cost of
+   * one room's frame (ms) — what bounds how many rooms one process can narrate at once.
+   */
+  playoutStats(): Promise<PlayoutThreadStats> {
+    return this.parts.playout.stats();
+  }
+
+  /** Narration reports of the open rooms and the last closed ones (report.json's `rooms`). */
+  report(): { rooms: RoomReport[] } {
+    return this.parts.service.report();
+  }
+
+  /**
+   * Closes every room's narration (recordings finalized), the scheduler, the GPU policy's
+   * monitors, the playout thread, the engine and its models. Idempotent. Rooms still open in
+   * Colyseus refuse narration afterwards (`closed`).
+   */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      const { service, scheduler, policy, playout, engine, models } = this.parts;
+      await service.close();
+      scheduler.close();
+      await policy.close?.();
+      await playout.close();
+      await engine.close();
+      await models.close();
+      this.log.info('narrator closed');
+    })());
+  }
+
+  /** Validated rules, cached per input object (roomPlugin runs once per room instance). */
+  private rulesOf(input: NarrationRulesInput | NarrationRules | undefined): NarrationRules {
+    if (input === undefined) return this.defaultRules;
+    if (input instanceof NarrationRules) return input;
+    const cached = this.rulesCache.get(input);
+    if (cached) return cached;
+    const parsed = NarrationRulesSchema.safeParse(input);
+    if (!parsed.success) throw configErrorFromZod(parsed.error, 'rules');
+    const rules = new NarrationRules(parsed.data);
+    this.rulesCache.set(input, rules);
+    return rules;
+  }
+}
+
+/**
+ * Boots the narrator: validates the config (same schema and errors as `serve --config`), mounts
+ * the configured plugins, warms the engine, starts the playout thread and the synthesis scheduler.
+ * What started is stopped again when a later step fails.
+ * @throws ConfigError naming the key at fault (unknown key, bad value, unknown plugin, an engine or
+ *   sink no mounted plugin provides, an npm package a configured plugin needs that is not installed)
+ * @throws Error when the engine or the playout thread cannot start
+ */
+export async function createNarrator(config: NarratorConfig = {}, options: NarratorOptions = {}): Promise<Narrator> {
+  const started = performance.now();
+  const parsed = AppConfigSchema.safeParse(config);
+  if (!parsed.success) throw configErrorFromZod(parsed.error, '');
+  const cfg = parsed.data;
+  const log = options.log ?? createLogger(cfg.log.level);
+  const container = await buildContainer(cfg, { log });
+  const models = container.get<ModelManager>(TOKENS.ModelManager);
+  const undo: Array<() => unknown> = [() => models.close()];
+  try {
+    if (options.onModelProgress) models.on('progress', options.onModelProgress);
+    const engine = await startEngine(container, cfg);
+    undo.push(() => engine.close());
+    const playout = await ThreadedPlayout.start({ config: cfg });
+    undo.push(() => playout.close());
+    const policy = await policySourceOf(container, cfg);
+    undo.push(() => policy.close?.());
+    const scheduler = new SynthesisScheduler({ engine, policy, log });
+    const metrics = new NarrationMetrics({ defaultMetrics: true });
+    const service = new NarrationService(cfg, engine, playout, metrics, log, scheduler);
+    const factories = container.isBound(TOKENS.RoomPluginFactory) ? container.getAll<RoomPluginFactory>(TOKENS.RoomPluginFactory) : [];
+    const startupMs = Math.round((performance.now() - started) * 10) / 10;
+    log.info({ engine: engine.name, sampleRate: engine.sampleRate, sinks: cfg.sinks, startupMs }, 'narrator ready');
+    return new Narrator(cfg, log, metrics, factories, startupMs, { engine, models, playout, policy, scheduler, service });
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch((e: unknown) => log.warn({ err: e }, 'cleanup after a failed start'));
+    throw err;
+  }
+}
+
+/**
+ * Resolves the configured engine from the container and warms it.
+ * @throws ConfigError when no mounted plugin bound an engine of that name, or it does not speak config `language`
+ */
+async function startEngine(container: { getAll<T>(id: symbol): T[] }, config: AppConfig): Promise<TtsEngine> {
+  const engines = container.getAll<TtsEngine>(TOKENS.TtsEngine);
+  const engine = engines.find((e) => e.name === config.engine);
+  if (!engine) throw new ConfigError('engine', `"${config.engine}" is not bound; allowed: ${engines.map((e) => e.name).join(', ')}`);
+  if (!engine.languages.includes(config.language)) {
+    throw new ConfigError('language', `"${config.language}" is not spoken by engine ${engine.name}; allowed: ${engine.languages.join(', ')}`);
+  }
+  await engine.init();
+  return engine;
+}
+
+/**
+ * The synthesis policy: the one a mounted plugin (plugins/gpu-tier) bound under
+ * `TOKENS.SynthesisPolicy`, initialized (hardware detected), else the core default with config `playout.prebufferMs`.
+ * @throws Error from the plugin's init (e.g. an invalid `VRPG_XTTS_*` variable)
+ */
+async function policySourceOf(container: { isBound(id: symbol): boolean; get<T>(id: symbol): T }, config: AppConfig): Promise<SynthesisPolicySource> {
+  if (!container.isBound(TOKENS.SynthesisPolicy)) return fixedPolicySource(defaultSynthesisPolicy(config.playout.prebufferMs));
+  const source = container.get<SynthesisPolicySource>(TOKENS.SynthesisPolicy);
+  await source.init?.();
+  return source;
+}

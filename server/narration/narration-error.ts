@@ -1,0 +1,71 @@
+/**
+ * Why a narration request was refused. Stable strings: game code and clients switch on them.
+ * - `bad_request`: the payload's shape is wrong (a field of the wrong type, an unknown key)
+ * - `empty_text`, `text_too_long`, `bad_text` (control characters): the narration text
+ * - `unknown_voice`: the engine has no such voice for the room's language
+ * - `unknown_event`, `bad_event` (a missing, too long or badly typed field): the rules table
+ * - `not_allowed`: the sender's role may not do this (a player sending a DM command)
+ * - `queue_full`: the room already has `limits.maxQueuedNarrations` narrations waiting
+ * - `no_stream`: a stream delta or end without an open stream
+ * - `closed`: the room's narration, or the whole narrator, is closed
+ */
+export type NarrationErrorCode =
+  | 'bad_request'
+  | 'empty_text'
+  | 'text_too_long'
+  | 'bad_text'
+  | 'unknown_voice'
+  | 'unknown_event'
+  | 'bad_event'
+  | 'not_allowed'
+  | 'queue_full'
+  | 'no_stream'
+  | 'closed';
+
+/**
+ * A narration request refused before anything changed: the room, and the narration
+ * already playing, are untouched. `message` is written for the person who sent the
+ * request (a client gets it as `narration:error`); `code` is for code.
+ */
+export class NarrationError extends Error {
+  override readonly name = 'NarrationError';
+  constructor(readonly code: NarrationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** C0/C1 control characters other than tab, line feed and carriage return. */
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** Whether `s` holds a control character other than tab, line feed and carriage return. */
+export function hasControlChars(s: string): boolean {
+  return CONTROL_CHARS.test(s);
+}
+
+/**
+ * Checks narration text as every entry point takes it (client messages, server-side
+ * `narrate`, streams' deltas use {@link checkDeltaText}).
+ * @param maxChars config `limits.maxTextChars`
+ * @returns the text, unchanged
+ * @throws NarrationError `bad_request` (not a string), `empty_text`, `text_too_long`, `bad_text`
+ */
+export function checkNarrationText(text: unknown, maxChars: number): string {
+  if (typeof text !== 'string') throw new NarrationError('bad_request', 'text must be a string');
+  if (text.length > maxChars) throw new NarrationError('text_too_long', `text is longer than ${maxChars} characters`);
+  if (text.trim().length === 0) throw new NarrationError('empty_text', 'text is empty');
+  if (hasControlChars(text)) throw new NarrationError('bad_text', 'text contains control characters');
+  return text;
+}
+
+/**
+ * Checks one delta of a streamed narration: may be empty or whitespace (a token can be a space);
+ * the stream as a whole must stay within `maxChars`.
+ * @param soFar characters the stream already holds
+ * @throws NarrationError `bad_request`, `text_too_long`, `bad_text`
+ */
+export function checkDeltaText(text: unknown, soFar: number, maxChars: number): string {
+  if (typeof text !== 'string') throw new NarrationError('bad_request', 'text must be a string');
+  if (soFar + text.length > maxChars) throw new NarrationError('text_too_long', `streamed text is longer than ${maxChars} characters`);
+  if (hasControlChars(text)) throw new NarrationError('bad_text', 'text contains control characters');
+  return text;
+}

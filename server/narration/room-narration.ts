@@ -1,0 +1,257 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { NarrationRules } from '../event/narration-rules.ts';
+import type { PlayoutStatus } from '../playout/playout.ts';
+import { nowMs } from '../threads/spawn-worker.ts';
+import type { NarrationReport } from './narration.ts';
+import { NarrationError, checkDeltaText, checkNarrationText } from './narration-error.ts';
+import type { NarrationRequest, RoomNarrator, RoomNarratorListener } from './room-narrator.ts';
+
+/** A narration that was accepted: its id now, its report when its last frame has played (or it was cancelled). */
+export interface NarrationHandle {
+  readonly id: string;
+  /** Resolves with the report line (report.json's fields) once the narration ended; never rejects. */
+  readonly done: Promise<NarrationReport>;
+}
+
+/** A narration fed text as it is produced (a language model's tokens, the DM typing). */
+export interface NarrationStreamHandle extends NarrationHandle {
+  /** Characters pushed so far. */
+  readonly length: number;
+  /**
+   * Appends text; chunks go to synthesis as soon as the chunker finds a natural pause.
+   * @throws NarrationError `text_too_long` past `limits.maxTextChars` in all, `bad_text`, `bad_request`,
+   *   `no_stream` after {@link end}; the stream stays open on a refused delta
+   */
+  push(text: string): void;
+  /** No more text: what is left becomes the last chunk. Idempotent. */
+  end(): void;
+}
+
+/** Options of {@link RoomNarration.narrate} and {@link RoomNarration.stream}. */
+export interface NarrateOptions {
+  /** Engine voice (`npc:ogre`, an espeak voice name); default the room's. */
+  readonly voice?: string;
+  /** `queue` (default) plays after what is playing; `interrupt` cancels everything first. */
+  readonly priority?: 'queue' | 'interrupt';
+  /** What started it, for reports and metrics (≤ 64 characters); default `server:text` / `server:stream`. */
+  readonly trigger?: string;
+  /** When the request reached the server, epoch ms (`nowMs()`); TTFA counts from here. Default: now. */
+  readonly receivedAtMs?: number;
+}
+
+/** Options of {@link RoomNarration.event}. */
+export interface EventOptions {
+  /** Whose request it is: `player` obeys the rules' `players` flag. Default `dm` (server code is trusted). */
+  readonly as?: 'dm' | 'player';
+  /** Fields the room fills that the event cannot override (`players`). */
+  readonly context?: Readonly<Record<string, string>>;
+  /** As in {@link NarrateOptions}. */
+  readonly receivedAtMs?: number;
+}
+
+/** The chunk being heard: its narration, index and source text. */
+export interface Caption {
+  readonly narrationId: string;
+  readonly index: number;
+  readonly text: string;
+}
+
+/** Events of a room's narration, in the order a narration produces them. */
+export interface RoomNarrationEvents {
+  /** A narration was accepted (it plays after those before it). */
+  start: { readonly narrationId: string; readonly trigger: string };
+  /** The room's status changed (`idle`, `buffering`, `speaking`, `paused`). */
+  status: PlayoutStatus;
+  /** A chunk's first frame was handed to the sinks: captions follow the audio, not the synthesis. */
+  caption: Caption;
+  /** A narration's last frame was handed to the sinks, or it was cancelled. */
+  end: NarrationReport;
+}
+
+const TRIGGER = /^[\w:.-]{1,64}$/;
+
+/**
+ * One room's narration as game code and room plugins use it: narrate text, render game
+ * events through the rules table, stream text, cancel, pause, resume, and listen to
+ * start / status / caption / end. Every refusal is a {@link NarrationError} thrown before
+ * anything changed, so the room and the narration already playing are untouched.
+ *
+ * Built by `Narrator.openRoom` over the room's {@link RoomNarrator} (text → chunks →
+ * synthesis → the playout's FIFO); the narration room plugin exposes the same methods.
+ */
+export class RoomNarration {
+  private readonly events = new EventEmitter();
+  private statusValue: PlayoutStatus = 'idle';
+  private captionValue: Caption | null = null;
+  private narrator: RoomNarrator | null = null;
+
+  /**
+   * @param options.maxChars config `limits.maxTextChars`
+   * @param options.close closes the room's playout (the narration service's `closeRoom`)
+   */
+  constructor(
+    readonly roomId: string,
+    private readonly options: { rules: NarrationRules; maxChars: number; log: Logger; close: () => Promise<void> },
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Callbacks for the room's {@link RoomNarrator}; call {@link attach} with the narrator they feed. */
+  get listener(): RoomNarratorListener {
+    return {
+      onStatus: (status) => {
+        this.statusValue = status;
+        this.emit('status', status);
+      },
+      onCaption: (narrationId, index, text) => {
+        this.captionValue = { narrationId, index, text };
+        this.emit('caption', this.captionValue);
+      },
+      onNarrationStart: (narrationId, trigger) => this.emit('start', { narrationId, trigger }),
+      onNarrationEnd: (report) => {
+        if (this.captionValue?.narrationId === report.id) this.captionValue = null;
+        this.emit('end', report);
+      },
+    };
+  }
+
+  /** Wires the narrator built with {@link listener}. */
+  attach(narrator: RoomNarrator): void {
+    this.narrator = narrator;
+  }
+
+  /** `idle`, `buffering` (waiting for the pre-buffer), `speaking` or `paused`. */
+  get status(): PlayoutStatus {
+    return this.statusValue;
+  }
+
+  /** The chunk being heard, or null between narrations. */
+  get caption(): Caption | null {
+    return this.captionValue;
+  }
+
+  /** Whether the room's narration is closed (the room was disposed, or the narrator closed). */
+  get closed(): boolean {
+    return !this.narrator || this.narrator.isClosed;
+  }
+
+  /**
+   * Narrates `text`: split at natural pauses, synthesized chunk by chunk, played after what is queued.
+   * @throws NarrationError `empty_text`, `text_too_long`, `bad_text`, `unknown_voice`, `queue_full`,
+   *   `bad_request` (an option of the wrong type), `closed`
+   */
+  narrate(text: string, options: NarrateOptions = {}): NarrationHandle {
+    const narrator = this.open();
+    const request = this.request(options, 'server:text');
+    checkNarrationText(text, this.options.maxChars);
+    const n = narrator.narrate(text, request);
+    return { id: n.id, done: n.done };
+  }
+
+  /**
+   * Renders a game event with the rules table (`{type, ...fields}` → template text, priority, voice) and narrates it.
+   * @throws NarrationError `unknown_event`, `bad_event` (a missing or bad field), `not_allowed` (`as: 'player'`
+   *   and the rule is DM-only), `text_too_long`, `unknown_voice`, `queue_full`, `closed`
+   */
+  event(type: string, fields: Readonly<Record<string, unknown>> = {}, options: EventOptions = {}): NarrationHandle {
+    const narrator = this.open();
+    if (typeof type !== 'string' || type.length === 0 || type.length > 64) throw new NarrationError('bad_request', 'event type must be a string of 1–64 characters');
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new NarrationError('bad_request', 'event fields must be an object');
+    const receivedAtMs = options.receivedAtMs ?? nowMs();
+    const rendered = this.options.rules.render({ ...fields, type }, options.as ?? 'dm', options.context ?? {});
+    if (rendered.text.length > this.options.maxChars) {
+      throw new NarrationError('text_too_long', `narration of "${type}" is longer than ${this.options.maxChars} characters`);
+    }
+    const n = narrator.narrate(rendered.text, { trigger: `event:${type}`, priority: rendered.priority, receivedAtMs, voice: rendered.voice });
+    return { id: n.id, done: n.done };
+  }
+
+  /**
+   * Starts a streamed narration: push text as it comes, then end it.
+   * @throws NarrationError `unknown_voice`, `queue_full`, `bad_request`, `closed`
+   */
+  stream(options: NarrateOptions = {}): NarrationStreamHandle {
+    const narrator = this.open();
+    const s = narrator.stream(this.request(options, 'server:stream'));
+    const maxChars = this.options.maxChars;
+    let ended = false;
+    return {
+      id: s.id,
+      done: s.narration.done,
+      get length() {
+        return s.length;
+      },
+      push: (text: string) => {
+        if (ended) throw new NarrationError('no_stream', 'the stream has ended');
+        s.push(checkDeltaText(text, s.length, maxChars));
+      },
+      end: () => {
+        ended = true;
+        s.end();
+      },
+    };
+  }
+
+  /**
+   * Cancels narrations: their audio fades out within a frame and their queued audio and synthesis are dropped.
+   * @param ids narrations to cancel; omitted = everything playing and queued in this room
+   * @returns the ids cancelled (unknown or finished ids are skipped)
+   * @throws NarrationError `closed`
+   */
+  cancel(ids?: readonly string[], receivedAtMs: number = nowMs()): string[] {
+    return this.open().cancel(receivedAtMs, ids);
+  }
+
+  /** Holds playback with a short fade (frames go on as silence). @throws NarrationError `closed` */
+  pause(): void {
+    this.open().pause();
+  }
+
+  /** Continues after {@link pause}. @throws NarrationError `closed` */
+  resume(): void {
+    this.open().resume();
+  }
+
+  /**
+   * Subscribes to an event. A listener that throws is logged and does not stop the others.
+   * @returns the unsubscribe function
+   */
+  on<K extends keyof RoomNarrationEvents>(event: K, listener: (payload: RoomNarrationEvents[K]) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  /** Cancels the room's narrations and closes its playout (recording finalized). Idempotent. */
+  async close(): Promise<void> {
+    await this.options.close();
+  }
+
+  private open(): RoomNarrator {
+    const narrator = this.narrator;
+    if (!narrator || narrator.isClosed) throw new NarrationError('closed', `the narration of room ${this.roomId} is closed`);
+    return narrator;
+  }
+
+  private request(options: NarrateOptions, defaultTrigger: string): NarrationRequest {
+    if (typeof options !== 'object' || options === null) throw new NarrationError('bad_request', 'options must be an object');
+    const { voice, priority = 'queue', trigger = defaultTrigger, receivedAtMs = nowMs() } = options;
+    if (voice !== undefined && (typeof voice !== 'string' || voice.length === 0 || voice.length > 64)) {
+      throw new NarrationError('bad_request', 'voice must be a string of 1–64 characters');
+    }
+    if (priority !== 'queue' && priority !== 'interrupt') throw new NarrationError('bad_request', `priority must be "queue" or "interrupt", got ${JSON.stringify(priority)}`);
+    if (typeof trigger !== 'string' || !TRIGGER.test(trigger)) throw new NarrationError('bad_request', 'trigger must be 1–64 letters, digits or : . _ -');
+    if (typeof receivedAtMs !== 'number' || !Number.isFinite(receivedAtMs)) throw new NarrationError('bad_request', 'receivedAtMs must be a finite epoch ms');
+    return { trigger, priority, receivedAtMs, voice };
+  }
+
+  private emit<K extends keyof RoomNarrationEvents>(event: K, payload: RoomNarrationEvents[K]): void {
+    for (const listener of this.events.listeners(event)) {
+      try {
+        (listener as (p: RoomNarrationEvents[K]) => void)(payload);
+      } catch (err) {
+        this.options.log.error({ roomId: this.roomId, event, err }, 'narration listener failed');
+      }
+    }
+  }
+}

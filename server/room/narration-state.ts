@@ -1,0 +1,19 @@
+import { Schema, type } from '@colyseus/schema';
+import type { PlayoutStatus } from '../playout/playout.ts';
+
+/**
+ * The narration's part of a room's synchronized state (@colyseus/schema 5). A host room
+ * that declares a field of this type (`@type(NarrationState) narration = new NarrationState()`)
+ * gets it kept current by the narration room plugin; without one, the same facts reach clients
+ * as `narration:status` and `narration:caption` messages (they are sent either way).
+ *
+ * `caption` is the source text of the chunk being heard and `captionIndex` its index in
+ * narration `narrationId`; they switch when the chunk's first frame is handed to the sinks,
+ * so captions follow the audio, not the synthesis, and clear when the narration ends.
+ */
+export class NarrationState extends Schema {
+  @type('string') status: PlayoutStatus = 'idle';
+  @type('string') caption: string = '';
+  @type('int32') captionIndex: number = -1;
+  @type('string') narrationId: string = '';
+}
