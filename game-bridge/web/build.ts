@@ -1,4 +1,4 @@
-import { build, type BuildOptions, type OutputFile } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -11,12 +11,6 @@ export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const SDK_ENTRY = join(WEB_DIR, 'src', 'narration-client.ts');
 /** Where `npm run build:web` writes the bundle and its declarations. */
 export const DIST_DIR = join(WEB_DIR, 'dist');
-
-/** One file of the bundle: path relative to the output folder (`narration-client.js`, `chunks/…`), bytes. */
-export interface BundleFile {
-  readonly path: string;
-  readonly contents: Uint8Array;
-}
 
 /**
  * esbuild options of the SDK: one ESM entry for browsers (Chrome/Edge 90+, Firefox 90+,
@@ -42,22 +36,8 @@ export function sdkBuildOptions(outdir: string, minify: boolean): BuildOptions {
 }
 
 /**
- * Bundles the SDK in memory (`write: false`), for the server to serve.
- * @returns the files keyed by their path relative to the output folder
- * @throws Error (esbuild's) when the SDK does not compile or an import cannot be resolved
- */
-export async function bundleSdk(options: { minify?: boolean } = {}): Promise<Map<string, BundleFile>> {
-  const result = await build({ ...sdkBuildOptions(DIST_DIR, options.minify ?? true), write: false });
-  const files = new Map<string, BundleFile>();
-  for (const f of result.outputFiles as OutputFile[]) {
-    const path = relative(DIST_DIR, f.path).split('\\').join('/');
-    files.set(path, { path, contents: f.contents });
-  }
-  return files;
-}
-
-/**
- * `npm run build:web`: writes the bundle to game-bridge/web/dist and the `.d.ts`
+ * `npm run build:web` (part of `npm run build`): writes the bundle to game-bridge/web/dist — what
+ * the package exports as `vrpg-narrator/client` and the server serves at `/sdk/` — and the `.d.ts`
  * declarations beside it (tsc with game-bridge/web/tsconfig.json). The declarations'
  * relative `.ts` imports become `.js` so consumers resolve them to the `.d.ts` files.
  * @throws Error when esbuild or tsc fails

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { bundleSdk, WEB_DIR } from './build.ts';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { packageRoot } from '../../server/host/package-root.ts';
 
-/** The part of an Express app (Express 5, as Colyseus's `express` hook hands it) this module uses. */
+/** The part of an Express app (Express 5, as Colyseus's `express` hook hands it) the narrator uses. */
 export interface ExpressLike {
-  get(path: string, handler: (req: unknown, res: ResponseLike) => void): unknown;
+  get(path: string, handler: (req: unknown, res: ResponseLike) => unknown): unknown;
 }
 
 /** The part of an Express response used here. */
@@ -44,8 +45,26 @@ const DEMO_FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 
-/** The SDK bundle, built once per process (~1 s of esbuild) however many servers a process starts (tests). */
-let bundled: ReturnType<typeof bundleSdk> | null = null;
+/** Where `npm run build` writes the SDK bundle (game-bridge/web/build.ts), relative to the package root. */
+const SDK_DIST = join('game-bridge', 'web', 'dist');
+
+/**
+ * The SDK bundle's files (`narration-client.js`, its map, `chunks/…`), read once per process.
+ * @throws Error naming the command to run when the bundle was never built
+ */
+async function readSdkBundle(): Promise<Map<string, Buffer>> {
+  const dir = join(packageRoot(), SDK_DIST);
+  if (!existsSync(join(dir, 'narration-client.js'))) {
+    throw new Error(`the browser SDK bundle is missing (${join(dir, 'narration-client.js')}): run \`npm run build\``);
+  }
+  const files = new Map<string, Buffer>();
+  for (const name of await readdir(dir, { recursive: true })) {
+    if (!/\.(js|map|txt)$/.test(name)) continue;
+    files.set(relative(dir, join(dir, name)).split('\\').join('/'), await readFile(join(dir, name)));
+  }
+  return files;
+}
+let bundle: Promise<Map<string, Buffer>> | null = null;
 
 /** The rules table as the demo page reads it, sorted by type. */
 export function describeRules(rules: Readonly<Record<string, RuleLike>>): RuleInfo[] {
@@ -66,26 +85,37 @@ export function describeRules(rules: Readonly<Record<string, RuleLike>>): RuleIn
 }
 
 /**
- * Serves the browser side from the game server: `GET /` the demo table page,
- * `GET /demo/app.js|style.css` its script and style, `GET /sdk/narration-client.js`
- * (+ `.map` and the lazily loaded `chunks/…`, e.g. livekit-client) the SDK bundled in
- * memory by esbuild at startup, and `GET /rules` the configured game events ({@link RuleInfo}[]).
+ * Serves the browser side from the game server: `GET /sdk/narration-client.js` (+ `.map`, its
+ * lazily loaded `chunks/…` such as livekit-client, and legal comments) — the bundle `npm run build`
+ * wrote, the same file the package exports as `vrpg-narrator/client`; with `page`, also `GET /`
+ * the demo table page, `GET /demo/app.js|style.css`, and `GET /rules` the configured game events ({@link RuleInfo}[]).
  * @param options.rules the config's rules table (AppConfig `rules`)
- * @throws Error when the SDK does not bundle or a demo file is missing (at startup, not per request)
+ * @throws Error when the bundle or a demo file is missing (at startup, not per request)
  */
-export async function mountWebClient(app: ExpressLike, options: { rules: Readonly<Record<string, RuleLike>> }): Promise<void> {
-  const [bundle, indexHtml, ...demo] = await Promise.all([
-    (bundled ??= bundleSdk()),
-    readFile(join(WEB_DIR, 'demo', 'index.html')),
-    ...Object.keys(DEMO_FILES).map((name) => readFile(join(WEB_DIR, 'demo', name))),
+export async function mountWebClient(app: ExpressLike, options: { rules: Readonly<Record<string, RuleLike>>; page: boolean }): Promise<void> {
+  const files = await (bundle ??= readSdkBundle().catch((err: unknown) => {
+    bundle = null;
+    throw err;
+  }));
+  for (const [path, body] of files) {
+    const type = path.endsWith('.map') ? 'application/json' : path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/plain; charset=utf-8';
+    app.get(`/sdk/${path}`, (_req, res) => {
+      res.set('Content-Type', type);
+      // Chunk names carry a content hash; the entry and its map do not, so they are revalidated.
+      res.set('Cache-Control', path.startsWith('chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.send(body);
+    });
+  }
+  if (!options.page) return;
+  const demoDir = join(packageRoot(), 'game-bridge', 'web', 'demo');
+  const [html, ...demo] = await Promise.all([
+    readFile(join(demoDir, 'index.html')),
+    ...Object.keys(DEMO_FILES).map((name) => readFile(join(demoDir, name))),
   ]);
-  const rules = describeRules(options.rules);
-
-  const html = indexHtml!;
   app.get('/', (_req, res) => {
     res.set('Content-Type', 'text/html; charset=utf-8');
     res.set('Cache-Control', 'no-cache');
-    res.send(html);
+    res.send(html!);
   });
   Object.entries(DEMO_FILES).forEach(([name, type], i) => {
     const body = demo[i]!;
@@ -95,16 +125,7 @@ export async function mountWebClient(app: ExpressLike, options: { rules: Readonl
       res.send(body);
     });
   });
-  for (const file of bundle.values()) {
-    const type = file.path.endsWith('.map') ? 'application/json' : file.path.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/plain; charset=utf-8';
-    const body = Buffer.from(file.contents.buffer, file.contents.byteOffset, file.contents.byteLength);
-    app.get(`/sdk/${file.path}`, (_req, res) => {
-      res.set('Content-Type', type);
-      // Chunk names carry a content hash; the entry and its map do not, so they are revalidated.
-      res.set('Cache-Control', file.path.startsWith('chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache');
-      res.send(body);
-    });
-  }
+  const rules = describeRules(options.rules);
   app.get('/rules', (_req, res) => {
     res.json(rules);
   });

@@ -26,6 +26,8 @@ export const plugin: PluginDescriptor<NativeAudioOptions> = {
   description: 'Host speakers through PortAudio (naudiodon): sink `native`',
   optionsSchema: nativeAudioOptionsSchema,
   provides: { sinks: ['native'] },
+  // An optional peer dependency: a native build against PortAudio, loaded at the first sink.
+  packages: () => ['naudiodon'],
   module: new ContainerModule(({ bind }) => {
     bind(TOKENS.AudioSinkFactory).to(PortAudioSinkFactory).inSingletonScope();
   }),

@@ -6,14 +6,8 @@ import { WebRtcSinkFactory } from './webrtc-sink-factory.ts';
 import { AudioRoomPluginFactory } from './audio-room-plugin.ts';
 
 export { webRtcOptionsSchema, iceServerSchema, liveKitOptionsSchema, WEBRTC_PLUGIN_NAME, type WebRtcOptions } from './options.ts';
-export { WebRtcSinkFactory } from './webrtc-sink-factory.ts';
-export { WebRtcSink, MAX_PEERS_PER_ROOM } from './webrtc-sink.ts';
-export { WebRtcPeer, type IceServer } from './webrtc-peer.ts';
-export { RoomOpusEncoder, OPUS_RATE, OPUS_FRAME_SAMPLES } from './room-opus-encoder.ts';
-export { AudioRoomPlugin, AudioRoomPluginFactory } from './audio-room-plugin.ts';
 export { requestWebRtcSinkStats } from './main-hub.ts';
 export { liveKitRoomName } from './livekit-room-name.ts';
-export { measureOpusEncodeCost, type OpusEncodeCost } from './measure.ts';
 export { SIGNAL_CHANNEL, type ToSink, type FromSink, type PeerState, type IceCandidateInit, type WebRtcSinkStats } from './signaling.ts';
 
 /**
@@ -21,13 +15,16 @@ export { SIGNAL_CHANNEL, type ToSink, type FromSink, type PeerState, type IceCan
  * Binds the `webrtc` sink factory (resolved on the playout thread: Opus encode once per room,
  * one werift peer per listener, or a LiveKit track in livekit mode) and the `audio` room plugin
  * (main thread: signaling, or LiveKit tokens). Options: see {@link webRtcOptionsSchema}.
- * werift and opusscript load with this module (both threads); peers and encoders exist only per room.
+ * werift and opusscript (direct) or @livekit/rtc-node and livekit-server-sdk (livekit) are optional
+ * peer dependencies of the package, imported at the first room that needs them; `packages` names them
+ * so a start without them fails with the install command.
  */
 export const plugin: PluginDescriptor<WebRtcOptions> = {
   name: WEBRTC_PLUGIN_NAME,
   description: 'Narration to remote players over WebRTC (direct werift peers or LiveKit): sink `webrtc`',
   optionsSchema: webRtcOptionsSchema,
   provides: { sinks: ['webrtc'] },
+  packages: (options) => (options.mode === 'livekit' ? ['@livekit/rtc-node', 'livekit-server-sdk'] : ['werift', 'opusscript']),
   module: new ContainerModule(({ bind }) => {
     bind(TOKENS.AudioSinkFactory).to(WebRtcSinkFactory).inSingletonScope();
     bind(TOKENS.RoomPluginFactory).to(AudioRoomPluginFactory).inSingletonScope();

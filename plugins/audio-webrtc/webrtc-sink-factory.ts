@@ -3,16 +3,20 @@ import type { Logger } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
 import type { AudioSink, AudioSinkFactory, SinkContext } from '../../server/sinks/audio-sink.ts';
 import { WEBRTC_PLUGIN_NAME, type WebRtcOptions } from './options.ts';
-import { RoomOpusEncoder } from './room-opus-encoder.ts';
 import { SinkHub } from './sink-hub.ts';
-import { WebRtcSink } from './webrtc-sink.ts';
 import { liveKitRoomName } from './livekit-room-name.ts';
+
+/** The direct mode's parts, imported at the first room: werift and opusscript load with them. */
+const loadDirectMode = () => Promise.all([import('./webrtc-sink.ts'), import('./room-opus-encoder.ts')]);
+/** The LiveKit mode's sink, imported at the first room: @livekit/rtc-node loads with it. */
+const loadLiveKitSink = () => import('./livekit/livekit-sink.ts');
 
 /**
  * The `webrtc` sink factory, resolved on the playout thread. Direct mode: a {@link WebRtcSink}
  * per room (one Opus encoder, one werift peer per listener), reachable over the signaling channel.
  * LiveKit mode: the room's `LiveKitSink` (livekit/livekit-sink.ts, imported only in that mode)
- * publishing into `vrpg-<roomId>`.
+ * publishing into `vrpg-<roomId>`. werift, opusscript and the LiveKit SDKs (optional peer
+ * dependencies) are imported at the first room, so mounting the plugin costs nothing until then.
  */
 @injectable()
 export class WebRtcSinkFactory implements AudioSinkFactory {
@@ -30,13 +34,14 @@ export class WebRtcSinkFactory implements AudioSinkFactory {
   async create(ctx: SinkContext): Promise<AudioSink | null> {
     if (this.options.mode === 'livekit') {
       const lk = this.options.livekit!; // the options schema requires it in livekit mode
-      const { LiveKitSink } = await import('./livekit/livekit-sink.ts');
+      const { LiveKitSink } = await loadLiveKitSink();
       return LiveKitSink.create(ctx, { url: lk.url, apiKey: lk.apiKey, apiSecret: lk.apiSecret, roomName: liveKitRoomName(ctx.roomId) });
     }
     const hub = (this.hub ??= new SinkHub(this.log.child({ plugin: WEBRTC_PLUGIN_NAME })));
     // Fails fast on a rate the resampler refuses; the encoder itself is built at the first listener.
     if (!Number.isInteger(ctx.sampleRate) || ctx.sampleRate <= 0) throw new Error(`webrtc sink: room sample rate ${ctx.sampleRate} Hz is not a positive integer`);
     const bitrate = this.options.bitrate;
+    const [{ WebRtcSink }, { RoomOpusEncoder }] = await loadDirectMode();
     const sink = new WebRtcSink(ctx.roomId, () => RoomOpusEncoder.create(ctx.sampleRate, bitrate), this.options.iceServers, (m) => hub.post(m), ctx.log);
     const close = sink.close.bind(sink);
     // Unroute before closing, so signaling that races the close finds no half-closed sink.

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../../server/threads/spawn-worker.ts';
+import { siblingModule, spawnWorker } from '../../server/threads/spawn-worker.ts';
 import type { DoneMessage, EspeakWorkerData, ReadyMessage, WorkerMessage } from './protocol.ts';
 
 /** Receives the outcome of one request run on an {@link EspeakThread}. */
@@ -69,7 +69,7 @@ export class EspeakThread {
   start(): Promise<ReadyMessage> {
     if (this.worker) throw new Error('EspeakThread.start() called twice');
     const data: EspeakWorkerData = { ...this.settings, cancel: this.cancelSlot.buffer as SharedArrayBuffer };
-    const worker = spawnWorker(new URL('./espeak-worker.ts', import.meta.url), { ...data });
+    const worker = spawnWorker(siblingModule('./espeak-worker', import.meta.url), { ...data });
     this.worker = worker;
     return new Promise<ReadyMessage>((resolve, reject) => {
       worker.on('message', (msg: WorkerMessage) => {

@@ -22,6 +22,8 @@ export const plugin: PluginDescriptor<XttsOptions> = {
   description: 'XTTS-v2 TTS on an XTTS server (xtts-streaming-server or OpenAI-style /v1/audio/speech) or in process on onnxruntime-node (24 000 Hz, voice cloning)',
   optionsSchema: xttsOptionsSchema,
   provides: { engines: ['xtts'] },
+  // An optional peer dependency (≈290 MB with its CPU binaries), imported when the onnx backend starts.
+  packages: (options) => (options.backend === 'onnx' ? ['onnxruntime-node'] : []),
   module: new ContainerModule(({ bind }) => {
     bind(TOKENS.TtsEngine).to(XttsEngine).inSingletonScope();
   }),

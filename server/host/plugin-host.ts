@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Container } from 'inversify';
@@ -16,13 +17,25 @@ export const PLUGINS_DIR = fileURLToPath(new URL('../../plugins/', import.meta.u
 /** Sinks the core provides without a plugin. */
 export const CORE_SINKS = ['wav'] as const;
 
-/** Plugin folder names found in a directory (folders holding an index.ts). */
+/**
+ * A plugin folder's entry module: `index.js` (compiled, as the package ships) or `index.ts`
+ * (a source checkout, run through tsx), or null when the folder holds neither.
+ */
+function pluginEntry(dir: string, name: string): string | null {
+  for (const file of ['index.js', 'index.ts']) {
+    const path = join(dir, name, file);
+    if (existsSync(path)) return path;
+  }
+  return null;
+}
+
+/** Plugin folder names found in the given directories (folders holding an index.js or index.ts). */
 export function availablePlugins(dirs: readonly string[]): string[] {
   const names = new Set<string>();
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && existsSync(join(dir, entry.name, 'index.ts'))) names.add(entry.name);
+      if (entry.isDirectory() && pluginEntry(dir, entry.name)) names.add(entry.name);
     }
   }
   return [...names].sort();
@@ -38,17 +51,17 @@ function searchDirs(config: Pick<AppConfig, 'pluginDirs'>): string[] {
  */
 export async function loadPluginDescriptor(name: string, config: Pick<AppConfig, 'pluginDirs'>): Promise<PluginDescriptor> {
   const dirs = searchDirs(config);
-  const dir = dirs.find((d) => existsSync(join(d, name, 'index.ts')));
-  if (!dir) throw new ConfigError(`plugins.${name}`, `unknown plugin; available: ${availablePlugins(dirs).join(', ') || '(none)'}`);
+  const entry = dirs.map((d) => pluginEntry(d, name)).find((e) => e !== null);
+  if (!entry) throw new ConfigError(`plugins.${name}`, `unknown plugin; available: ${availablePlugins(dirs).join(', ') || '(none)'}`);
   let mod: { plugin?: PluginDescriptor; default?: PluginDescriptor };
   try {
-    mod = await import(pathToFileURL(join(dir, name, 'index.ts')).href);
+    mod = await import(pathToFileURL(entry).href);
   } catch (err) {
     throw new ConfigError(`plugins.${name}`, `plugin failed to load: ${(err as Error).message}`, { cause: err });
   }
   const descriptor = mod.plugin ?? mod.default;
   if (!descriptor || descriptor.name !== name) {
-    throw new ConfigError(`plugins.${name}`, `plugins/${name}/index.ts must export a descriptor named "${name}" as \`plugin\``);
+    throw new ConfigError(`plugins.${name}`, `${entry} must export a descriptor named "${name}" as \`plugin\``);
   }
   return descriptor;
 }
@@ -89,7 +102,52 @@ export async function mountPlugins(config: AppConfig): Promise<MountedPlugin[]> 
   for (const [i, sink] of config.sinks.entries()) {
     if (!sinks.includes(sink)) throw new ConfigError(`sinks.${i}`, `"${sink}" is not provided by the core or any mounted plugin; allowed: ${sinks.join(', ')}`);
   }
+  for (const m of mounted) checkPackages(m, config);
   return mounted;
+}
+
+/**
+ * Whether a mounted plugin is used by this config: its engine is config `engine`, one of its
+ * sinks is in `sinks`, or it provides neither (a policy such as gpu-tier).
+ */
+function inUse({ descriptor }: MountedPlugin, config: Pick<AppConfig, 'engine' | 'sinks'>): boolean {
+  const engines = descriptor.provides.engines ?? [];
+  const sinks = descriptor.provides.sinks ?? [];
+  if (engines.length === 0 && sinks.length === 0) return true;
+  return engines.includes(config.engine) || sinks.some((s) => config.sinks.includes(s));
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Whether an npm package resolves from this package's folder. A package that exists but has no
+ * `require` export (ESM only) resolves with ERR_PACKAGE_PATH_NOT_EXPORTED: it is installed.
+ */
+function isInstalled(pkg: string): boolean {
+  try {
+    requireHere.resolve(pkg);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code !== 'MODULE_NOT_FOUND';
+  }
+}
+
+/**
+ * Checks that the npm packages a plugin in use needs (its optional peer dependencies:
+ * onnxruntime-node, naudiodon, werift, …) resolve from here, so a missing one stops the
+ * start with the command that installs it instead of failing in a room later.
+ * @throws ConfigError `plugins.<name>` naming the missing packages and the install command
+ */
+function checkPackages(m: MountedPlugin, config: Pick<AppConfig, 'engine' | 'sinks'>): void {
+  const needed = m.descriptor.packages?.(m.options) ?? [];
+  if (needed.length === 0 || !inUse(m, config)) return;
+  const missing = needed.filter((pkg) => !isInstalled(pkg));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `plugins.${m.descriptor.name}`,
+      `needs the npm package${missing.length > 1 ? 's' : ''} ${missing.map((p) => `"${p}"`).join(', ')}, not installed: npm install ${missing.join(' ')}`,
+    );
+  }
 }
 
 /**
