@@ -1,7 +1,7 @@
 import type { AudioStats } from './types.ts';
 
 /** Stats when no peer connection is reachable. */
-export const NO_STATS: AudioStats = { packetsReceived: null, concealedSamples: null, totalSamplesReceived: null, jitter: null };
+export const NO_STATS: AudioStats = { packetsReceived: null, packetsLost: null, concealedSamples: null, totalSamplesReceived: null, jitter: null };
 
 /**
  * Picks the audio `inbound-rtp` entry out of a WebRTC stats report
@@ -19,6 +19,7 @@ export function inboundAudioStats(report: RTCStatsReport | undefined | null): Au
   const s = best as Record<string, unknown>;
   return {
     packetsReceived: num(s.packetsReceived),
+    packetsLost: num(s.packetsLost),
     concealedSamples: num(s.concealedSamples),
     totalSamplesReceived: num(s.totalSamplesReceived),
     jitter: num(s.jitter),

@@ -122,6 +122,8 @@ export interface NarrationClientEvents {
  */
 export interface AudioStats {
   readonly packetsReceived: number | null;
+  /** RTP packets the receiver counts as lost (expected by sequence number, never arrived; RFC 3550 §6.4.1). */
+  readonly packetsLost: number | null;
   /** Samples the jitter buffer invented to hide loss or late packets (per channel, 48 kHz). */
   readonly concealedSamples: number | null;
   /** Samples decoded and played out (per channel, 48 kHz). */

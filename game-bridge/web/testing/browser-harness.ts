@@ -34,13 +34,15 @@ export interface SeatOptions {
   readonly role: 'dm' | 'player';
   readonly dmSecret?: string;
   readonly roomId?: string;
-  readonly room?: string;
+  /** Room type to join or create (default `table`). */
+  readonly roomName?: string;
   readonly create?: boolean;
 }
 
 /** Inbound audio figures as the page's `getStats()` returns them. */
 export interface PageStats {
   readonly packetsReceived: number | null;
+  readonly packetsLost: number | null;
   readonly concealedSamples: number | null;
   readonly totalSamplesReceived: number | null;
   readonly jitter: number | null;
