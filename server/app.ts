@@ -20,7 +20,7 @@ export interface TableServer {
 
 /**
  * `serve` and `demo`: {@link createNarrator}, then a Colyseus 0.18 server on `config.port`/`host`
- * (HTTP matchmaking + WebSocket) with the `table` room — built with `narrator.roomPlugin()` as any
+ * (HTTP matchmaking + WebSocket, the game bridge at `/bridge`) with the `table` room — built with `narrator.roomPlugin()` as any
  * game's room is — and the narrator's HTTP routes (`/metrics`, `/models`, `/health`, the SDK and
  * the demo page at `/`).
  * @throws ConfigError when the config names something that cannot run; Error when the port cannot be bound
@@ -37,6 +37,7 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
     });
     server.define(TABLE_ROOM, createTableRoom(narrator, log));
     await server.listen(config.port, config.host);
+    narrator.attachBridge((server.transport as unknown as { server: HttpServer }).server);
   } catch (err) {
     await narrator.close();
     throw err;
@@ -52,6 +53,8 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
     port,
     close: () =>
       (closed ??= (async () => {
+        // Bridge clients hear "server shutting down" (1001) before their rooms go.
+        await narrator.closeBridge();
         await Promise.allSettled(
           [...(await matchMaker.query({}))].map((r) => matchMaker.remoteRoomCall(r.roomId, 'disconnect').catch(() => undefined)),
         );

@@ -1,5 +1,5 @@
 import OpusScript from 'opusscript';
-import { StreamingResampler } from '../../server/audio/resample.ts';
+import { FrameResampler } from '../../server/audio/frame-resampler.ts';
 
 /** Opus RTP clock and the rate frames are resampled to, Hz (RFC 7587 §4.1: always 48 000). */
 export const OPUS_RATE = 48_000;
@@ -11,25 +11,18 @@ export const OPUS_FRAME_SAMPLES = 960;
  * with libsamplerate and encoded once, mono, VOIP application (speech), so every peer of the room
  * gets the same payload. Silence is encoded too (Opus DTX is off: a packet per frame keeps the
  * RTP timestamps continuous, see PROTOCOL.md).
- *
- * The resampler's filter delay makes its first outputs short; the missing samples are padded with
- * zeros at the start, once, so each call still yields exactly {@link OPUS_FRAME_SAMPLES} samples.
+ * Resampling to fixed 960-sample frames is {@link FrameResampler}'s (zero-padded while its filter primes).
  */
 export class RoomOpusEncoder {
-  private readonly pending = new Float32Array(OPUS_FRAME_SAMPLES * 4);
-  private pendingLen = 0;
   private readonly pcm48 = new Int16Array(OPUS_FRAME_SAMPLES);
-  private readonly f32: Float32Array;
   private closed = false;
 
   private constructor(
-    private readonly resampler: StreamingResampler,
+    private readonly resampler: FrameResampler,
     private readonly opus: OpusScript,
     /** Room rate, Hz. */
     readonly inputRate: number,
-  ) {
-    this.f32 = new Float32Array(Math.ceil(inputRate / 50));
-  }
+  ) {}
 
   /**
    * @param inputRate room rate, Hz (16 000–24 000)
@@ -37,7 +30,7 @@ export class RoomOpusEncoder {
    * @throws RangeError for a bad rate; Error when opusscript refuses the bitrate
    */
   static async create(inputRate: number, bitrate: number): Promise<RoomOpusEncoder> {
-    const resampler = await StreamingResampler.create(inputRate, OPUS_RATE);
+    const resampler = await FrameResampler.create(inputRate, OPUS_RATE, OPUS_FRAME_SAMPLES);
     const opus = new OpusScript(OPUS_RATE, 1, OpusScript.Application.VOIP);
     try {
       opus.setBitrate(bitrate);
@@ -57,25 +50,11 @@ export class RoomOpusEncoder {
    */
   encode(samples: Int16Array): Buffer {
     if (this.closed) throw new Error('RoomOpusEncoder.encode called after close()');
-    const f32 = samples.length === this.f32.length ? this.f32 : new Float32Array(samples.length);
-    for (let i = 0; i < samples.length; i++) f32[i] = samples[i]! / 32768;
-    const out = this.resampler.process(f32);
-    const deficit = Math.max(0, OPUS_FRAME_SAMPLES - (this.pendingLen + out.length));
-    // Zeros first (only while the filter primes), then the resampled audio; drop what would overflow.
-    if (deficit > 0) {
-      this.pending.copyWithin(deficit, 0, this.pendingLen);
-      this.pending.fill(0, 0, deficit);
-      this.pendingLen += deficit;
-    }
-    const room = this.pending.length - this.pendingLen;
-    this.pending.set(out.length <= room ? out : out.subarray(0, room), this.pendingLen);
-    this.pendingLen += Math.min(out.length, room);
+    const f32 = this.resampler.process(samples);
     for (let i = 0; i < OPUS_FRAME_SAMPLES; i++) {
-      const v = Math.round(this.pending[i]! * 32767);
+      const v = Math.round(f32[i]! * 32767);
       this.pcm48[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
     }
-    this.pending.copyWithin(0, OPUS_FRAME_SAMPLES, this.pendingLen);
-    this.pendingLen -= OPUS_FRAME_SAMPLES;
     const pcm = Buffer.from(this.pcm48.buffer, this.pcm48.byteOffset, this.pcm48.byteLength);
     // opusscript copies the packet out of its WASM heap (a fresh Buffer).
     return this.opus.encode(pcm, OPUS_FRAME_SAMPLES);

@@ -51,6 +51,8 @@ const LimitsSchema = z
     maxPayloadBytes: z.number().int().min(4096).default(2 * 1024 * 1024),
     /** Narrations a room may have waiting behind the one playing. */
     maxQueuedNarrations: z.number().int().min(1).max(1000).default(32),
+    /** Game-bridge WebSocket connections at most (game-bridge/PROTOCOL.md); the next is closed with 4503. */
+    maxBridgeClients: z.number().int().min(1).max(100_000).default(256),
   })
   .strict();
 
@@ -76,10 +78,11 @@ export const AppConfigSchema = z
     /** Engine voice; unset = the engine's default for the language. */
     voice: z.string().min(1).optional(),
     /**
-     * Sinks every room plays to, by name; `wav` is built in, others come from plugins (`native`: the host's
-     * speakers; `webrtc`: remote players, costing nothing until someone listens).
+     * Sinks every room plays to, by name; `wav` and `bridge` are built in, others come from plugins (`native`: the host's
+     * speakers; `webrtc`: remote players' browsers; `bridge`: game engines over game-bridge/PROTOCOL.md; the
+     * last two cost nothing until someone listens).
      */
-    sinks: z.array(z.string().min(1)).default(['native', 'wav', 'webrtc']),
+    sinks: z.array(z.string().min(1)).default(['native', 'wav', 'webrtc', 'bridge']),
     /** Folder of the per-room WAV recordings (`room-<roomId>.wav`). */
     recordingsDir: z.string().min(1).default('recordings'),
     /** Whoever joins with this secret is DM; unset = the first to join is DM. */

@@ -19,6 +19,9 @@ import { NarrationRoomPlugin, type NarrationPluginOptions, type NarrationRoomHos
 import type { RoomPluginFactory } from '../room/room-plugin-factory.ts';
 import { mountWebClient, type ExpressLike } from '../../game-bridge/web/serve.ts';
 import { TOKENS } from '../tokens.ts';
+import { BridgeServer, type BridgeStats } from '../bridge/bridge-server.ts';
+import { BridgeTokens, TOKEN_TTL_MS } from '../bridge/bridge-tokens.ts';
+import type { Server as HttpServer } from 'node:http';
 import { buildContainer } from './plugin-host.ts';
 
 /** The config `createNarrator` takes: the same schema as `serve --config` (server/config/schema.ts), defaults filled in. */
@@ -70,6 +73,9 @@ export interface EngineInfo {
  */
 export class Narrator implements NarrationRoomHost {
   private closing: Promise<void> | null = null;
+  private bridge: BridgeServer | null = null;
+  private bridgePath = '';
+  private readonly bridgeTokens = new BridgeTokens();
   private readonly rulesCache = new WeakMap<object, NarrationRules>();
   private readonly defaultRules: NarrationRules;
 
@@ -170,6 +176,49 @@ export class Narrator implements NarrationRoomHost {
   }
 
   /**
+   * Serves the game bridge (game-bridge/PROTOCOL.md: Godot and other engines, one WebSocket each,
+   * seated in the same Colyseus rooms as SDK clients, audio as PCM frames) on the game server's
+   * HTTP server, at `path`. Call it after the Colyseus server is created (its transport must have
+   * attached to `http` first: `(server.transport as WebSocketTransport).server`). Needs the `bridge`
+   * sink in config `sinks` for audio. The bridge closes with the narrator.
+   * @param options.path URL path, default `/bridge`
+   * @param options.joinTimeoutMs time a connection has to send `join`/`attach`, ms (default 10 000)
+   * @throws Error when already attached, or after {@link close}
+   */
+  attachBridge(http: HttpServer, options: { path?: string; joinTimeoutMs?: number } = {}): void {
+    if (this.closed) throw new NarrationError('closed', 'the narrator is closed');
+    if (this.bridge) throw new Error('attachBridge: the bridge is already attached');
+    const path = options.path ?? '/bridge';
+    if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) throw new ConfigError('bridge.path', `"${path}" is not a URL path (start with /)`);
+    this.bridgePath = path;
+    this.bridge = new BridgeServer({ path, maxClients: this.config.limits.maxBridgeClients, roomRate: this.parts.engine.sampleRate, tokens: this.bridgeTokens, log: this.log.child({ part: 'bridge' }), joinTimeoutMs: options.joinTimeoutMs });
+    this.bridge.listen(http);
+  }
+
+  /** Figures of the game bridge (connections, frames sent and dropped per connection), or null when not attached. */
+  bridgeStats(): BridgeStats | null {
+    return this.bridge?.stats() ?? null;
+  }
+
+  /** @internal the narration room plugin's `audio:join` `{ transport: "bridge" }` */
+  bridgeGrant(roomId: string, sessionId: string): { token: string; path: string; expiresInMs: number } {
+    if (!this.bridge) throw new Error('this server has no game bridge endpoint (narrator.attachBridge)');
+    if (!this.config.sinks.includes('bridge')) throw new Error('this server does not stream to the bridge (add "bridge" to config sinks)');
+    return { token: this.bridgeTokens.issue({ roomId, sessionId }), path: this.bridgePath, expiresInMs: TOKEN_TTL_MS };
+  }
+
+  /** Closes the game bridge's connections with 1001 "server shutting down" (their rooms see them leave); idempotent. */
+  async closeBridge(): Promise<void> {
+    await this.bridge?.close();
+  }
+
+  /** @internal the narration room plugin's onLeave */
+  bridgeSeatLeft(roomId: string, sessionId: string): void {
+    if (this.bridge) this.bridge.seatLeft(roomId, sessionId);
+    else this.bridgeTokens.revoke(roomId, sessionId);
+  }
+
+  /**
    * Diagnostics of the playout thread: frames handed out, the frame clock's lateness and the cost of
    * one room's frame (ms) — what bounds how many rooms one process can narrate at once.
    */
@@ -183,13 +232,14 @@ export class Narrator implements NarrationRoomHost {
   }
 
   /**
-   * Closes every room's narration (recordings finalized), the scheduler, the GPU policy's
+   * Closes the game bridge's connections (1001), every room's narration (recordings finalized), the scheduler, the GPU policy's
    * monitors, the playout thread, the engine and its models. Idempotent. Rooms still open in
    * Colyseus refuse narration afterwards (`closed`).
    */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       const { service, scheduler, policy, playout, engine, models } = this.parts;
+      await this.bridge?.close();
       await service.close();
       scheduler.close();
       await policy.close?.();

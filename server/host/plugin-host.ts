@@ -9,13 +9,14 @@ import type { AppConfig } from '../config/schema.ts';
 import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
 import type { PluginDescriptor } from './plugin.ts';
 import { WavRecorderSinkFactory } from '../sinks/wav-recorder-sink.ts';
+import { BridgeSinkFactory } from '../bridge/bridge-sink-factory.ts';
 import { ModelManager } from '../models/model-manager.ts';
 
 /** The repository's plugins/ folder. */
 export const PLUGINS_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
 
 /** Sinks the core provides without a plugin. */
-export const CORE_SINKS = ['wav'] as const;
+export const CORE_SINKS = ['wav', 'bridge'] as const;
 
 /**
  * A plugin folder's entry module: `index.js` (compiled, as the package ships) or `index.ts`
@@ -151,7 +152,7 @@ function checkPackages(m: MountedPlugin, config: Pick<AppConfig, 'engine' | 'sin
 }
 
 /**
- * Builds the inversify container of one thread: config, logger, the core `wav` sink,
+ * Builds the inversify container of one thread: config, logger, the core `wav` and `bridge` sinks,
  * and every mounted plugin's module with its options bound under `pluginOptionsToken(name)`.
  * Each thread that needs services (main, playout) builds its own from the same config.
  * @throws ConfigError as {@link mountPlugins}
@@ -162,6 +163,7 @@ export async function buildContainer(config: AppConfig, opts: { log: Logger }): 
   container.bind(TOKENS.Config).toConstantValue(config);
   container.bind(TOKENS.Logger).toConstantValue(opts.log);
   container.bind(TOKENS.AudioSinkFactory).to(WavRecorderSinkFactory);
+  container.bind(TOKENS.AudioSinkFactory).to(BridgeSinkFactory);
   // One per container (thread): loads, warm-up, TTL and LRU eviction for any engine's models.
   container.bind(TOKENS.ModelManager).toDynamicValue(() => new ModelManager({ log: opts.log.child({ part: 'models' }) }));
   for (const { descriptor, options } of mounted) {

@@ -33,6 +33,13 @@ export interface NarrationRoomHost {
   readonly log: Logger;
   /** Mounted plugins' room parts (WebRTC signaling), created per room. */
   readonly roomPluginFactories: readonly RoomPluginFactory[];
+  /**
+   * The game bridge's side of `audio:join` `{ transport: "bridge" }` (game-bridge/PROTOCOL.md): a one-time
+   * token for the client's seat. @throws Error naming why there is none (no bridge endpoint, no `bridge` sink)
+   */
+  bridgeGrant(roomId: string, sessionId: string): { token: string; path: string; expiresInMs: number };
+  /** The client left the room: its bridge token and attached audio socket go. */
+  bridgeSeatLeft(roomId: string, sessionId: string): void;
 }
 
 /** Longest display name taken from join options for `{players}` and plugin contexts. */
@@ -88,6 +95,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
         messages[type] = handler;
       }
     }
+    messages['audio:join'] = this.audioJoin(messages['audio:join']);
     this.messages = messages as never;
   }
 
@@ -196,6 +204,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
     this.streams.delete(client.sessionId);
     this.joinOptions.delete(client.sessionId);
     this.seats?.leave(client.sessionId);
+    this.host.bridgeSeatLeft(this.room.roomId, client.sessionId);
     for (const part of this.parts) await hook(part, 'onLeave', client, code);
   }
 
@@ -275,9 +284,33 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
     return stream;
   }
 
-  private roleOf(client: Client): Role {
+  /** The client's role now: the room's `role` callback with its join options, or the default {@link Seats}. */
+  roleOf(client: Client): Role {
     if (this.seats) return this.seats.roleOf(client.sessionId);
     return this.options.role!(client, this.joinOptions.get(client.sessionId)) === 'dm' ? 'dm' : 'player';
+  }
+
+  /**
+   * `audio:join`: `{ transport: "bridge" }` is answered here with `audio:bridge` `{ token, path, expiresInMs }`
+   * (game-bridge/PROTOCOL.md); without `transport`, or `"webrtc"`, it goes to the WebRTC plugin's handler
+   * (plugins/audio-webrtc/PROTOCOL.md), `transport` removed. Refusals are `audio:error` `{ message }`.
+   */
+  private audioJoin(webrtc: Handler | undefined): Handler {
+    return (client, message) => {
+      const transport = (message as { transport?: unknown } | null | undefined)?.transport;
+      const rest = transport === undefined ? message : Object.fromEntries(Object.entries(message as object).filter(([k]) => k !== 'transport'));
+      if (transport === undefined || transport === 'webrtc') {
+        if (webrtc) return webrtc(client, rest);
+        return client.send('audio:error', { message: 'audio:join: this server has no WebRTC audio (mount plugins/audio-webrtc); use transport "bridge"' });
+      }
+      if (transport !== 'bridge') return client.send('audio:error', { message: 'audio:join: transport must be "webrtc" or "bridge"' });
+      if (Object.keys(rest as object).length > 0) return client.send('audio:error', { message: `audio:join: unknown field(s): ${Object.keys(rest as object).join(', ')}` });
+      try {
+        client.send('audio:bridge', this.host.bridgeGrant(this.room.roomId, client.sessionId));
+      } catch (err) {
+        client.send('audio:error', { message: `audio:join: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    };
   }
 
   private requireDm(client: Client, type: string): void {

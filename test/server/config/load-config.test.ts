@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     const { config } = loadConfig({ env: {} });
     expect(config.port).to.equal(2567);
     expect(config.engine).to.equal('espeak');
-    expect(config.sinks).to.deep.equal(['native', 'wav', 'webrtc']);
+    expect(config.sinks).to.deep.equal(['native', 'wav', 'webrtc', 'bridge']);
     expect(config.rules.combat_start.priority).to.equal('interrupt');
   });
 

@@ -34,7 +34,7 @@ describe('plugin host', () => {
     const engines = container.getAll<TtsEngine>(TOKENS.TtsEngine);
     expect(engines.map((e) => e.name)).to.deep.equal(['espeak']);
     const sinks = container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory).map((f) => f.name);
-    expect(sinks).to.have.members(['wav', 'native', 'webrtc']);
+    expect(sinks).to.have.members(['wav', 'bridge', 'native', 'webrtc']);
     const models = container.get<ModelManager>(TOKENS.ModelManager);
     expect(models).to.equal(container.get(TOKENS.ModelManager)); // one per container
     expect(models.status()).to.deep.equal([]);
@@ -50,7 +50,7 @@ describe('plugin host', () => {
   it('swaps the engine and sinks by config alone', async () => {
     const c = config({ sinks: ['wav'], plugins: { 'tts-espeak': {} } });
     const container = await buildContainer(c, { log });
-    expect(container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory).map((f) => f.name)).to.deep.equal(['wav']);
+    expect(container.getAll<AudioSinkFactory>(TOKENS.AudioSinkFactory).map((f) => f.name)).to.deep.equal(['wav', 'bridge']);
   });
 
   it('refuses an unknown plugin, listing the available ones', async () => {
