@@ -23,6 +23,7 @@ import { formatSchedulerTable, runSchedulerScenario, type SchedulerBenchResult }
 import { measureRemoteTtfa } from '../test/fixtures/xtts/measure-ttfa.ts';
 import { measureOpusEncodeCost } from '../plugins/audio-webrtc/measure.ts';
 import { measureBrowser, type BrowserBenchResult } from './scenarios/browser.ts';
+import { measureBridge, type BridgeBenchResult } from './scenarios/bridge.ts';
 import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -86,6 +87,21 @@ async function benchXttsOnnx(quick: boolean, progress: (msg: string) => void): P
   return measureXttsOnnx(dir, { runs: 3, tokens: 100, fixture: 'real-dimensions' });
 }
 
+function bridgeFigures(r: BridgeBenchResult): Figure[] {
+  const late = (a: BridgeBenchResult['calm']) => `lateness p95 ${round(a.latenessMs.p95)} ms, max ${round(a.latenessMs.max)} ms; ${a.lateOver100} of ${a.frames} frames > 100 ms late`;
+  return [
+    figure({ id: 'bridge.ttfa.p50', label: 'TTFA at a bridge client p50 (espeak-ng)', value: round(r.ttfaMs.p50), unit: 'ms', samples: r.ttfaMs.n }),
+    figure({ id: 'bridge.ttfa.p95', label: 'TTFA at a bridge client p95', value: round(r.ttfaMs.p95), unit: 'ms', samples: r.ttfaMs.n, note: `max ${round(r.ttfaMs.max)} ms` }),
+    figure({ id: 'bridge.cancel.p95', label: 'Cancel → last stale frame at a bridge client p95', value: round(r.cancelToLastStaleMs.p95), unit: 'ms', samples: r.cancelToLastStaleMs.n,
+      note: `p50 ${round(r.cancelToLastStaleMs.p50)} ms, max ${round(r.cancelToLastStaleMs.max)} ms (0 = no frame of the cancelled generation after the request)` }),
+    figure({ id: 'bridge.jitter.calm.p95', label: 'Bridge frame inter-arrival jitter p95', value: round(r.calm.jitterMs.p95, 2), unit: 'ms', samples: r.calm.frames, note: late(r.calm) }),
+    figure({ id: 'bridge.jitter.stall.p95', label: `Bridge frame inter-arrival jitter p95, ${r.stalled.stallMs} ms main-thread stalls`, value: round(r.stalled.jitterMs.p95, 2), unit: 'ms',
+      samples: r.stalled.frames, note: `${r.stalled.stalls} stalls; ${late(r.stalled)}` }),
+    figure({ id: 'bridge.cost.perClientFrame', label: 'Bridge main-thread cost per client per frame', value: round(r.mainThreadUsPerClientFrame, 1), unit: 'µs',
+      note: `${r.cpuClients} listeners; frame clock → main thread p50 ${round(r.clockToMainMs.p50)} ms, p95 ${round(r.clockToMainMs.p95)} ms, max ${round(r.clockToMainMs.max)} ms` }),
+  ];
+}
+
 function browserFigures(r: BrowserBenchResult): Figure[] {
   if ('skipped' in r) {
     return [figure({ id: 'browser.ttfa.p95', label: 'TTFA at the browser p95', value: NaN, unit: 'ms', note: `skipped: ${r.skipped}` })];
@@ -132,6 +148,7 @@ async function main(): Promise<void> {
   let xttsOnnx: XttsOnnxBenchResult | null = null;
   let opusCost: unknown = null;
   let browser: BrowserBenchResult | null = null;
+  let bridge: BridgeBenchResult | null = null;
   try {
     progress('createNarrator → ready, espeak-ng');
     const espeak = await p.narrator('espeak');
@@ -216,6 +233,10 @@ async function main(): Promise<void> {
     browser = await measureBrowser({ narrations: quick ? 20 : 30 });
     figures.push(...browserFigures(browser));
 
+    progress(`game bridge: 20 narrations heard by a Node bridge client, jitter ${plan.jitterSeconds} s calm and with ${plan.stallMs} ms stalls, cost with 50 clients`);
+    bridge = await measureBridge({ narrations: 20, jitterSeconds: plan.jitterSeconds, stallMs: plan.stallMs, cpuClients: 50 });
+    figures.push(...bridgeFigures(bridge));
+
     xttsOnnx = await benchXttsOnnx(quick, progress);
     figures.push(...xttsOnnxFigures(xttsOnnx));
 
@@ -230,7 +251,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser, bridge },
     };
   } finally {
     await p.close();

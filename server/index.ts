@@ -9,8 +9,9 @@
  *   onCreate() { this.onMessage('attack', () => this.plugins.narration.narrate('The ogre roars.')); }
  * }
  * ```
- * The browser side is `vrpg-narrator/client` (game-bridge/web). Everything here is the public
- * API; the rest of the package is internal.
+ * The browser side is `vrpg-narrator/client` (game-bridge/web); game engines speak the bridge
+ * protocol (game-bridge/PROTOCOL.md; a Node client is `vrpg-narrator/bridge-client`). Everything
+ * here is the public API; the rest of the package is internal.
  */
 // The plugin host (inversify) reads decorator metadata: this entry installs the polyfill once.
 import 'reflect-metadata';
@@ -29,3 +30,9 @@ export type { NarrationReport } from './narration/narration.ts';
 export type { RoomReport } from './narration/narration-service.ts';
 export type { PlayoutStatus as NarrationStatus } from './playout/playout.ts';
 export type { ModelProgressEvent } from './models/model-spec.ts';
+// The game bridge (game-bridge/PROTOCOL.md): `narrator.attachBridge(httpServer)` serves it; these read its frames and close codes.
+export { BRIDGE_VERSION, BRIDGE_HEADER_BYTES, encodeBridgeFrame, decodeBridgeFrame, type BridgeFrame } from './bridge/bridge-frame.ts';
+export { BridgeClose } from './bridge/bridge-messages.ts';
+export type { BridgeStats } from './bridge/bridge-server.ts';
+export type { BridgeSessionStats } from './bridge/bridge-session.ts';
+export type { BridgeAudioStats } from './bridge/bridge-audio-hub.ts';

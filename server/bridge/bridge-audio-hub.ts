@@ -1,6 +1,21 @@
 import type { BroadcastChannel } from 'node:worker_threads';
 import { openBridgeChannel, type FromBridgeSink, type ToBridgeSink } from './bridge-channel.ts';
 
+/** Frames whose clock → main-thread delay {@link BridgeAudioHub.stats} summarizes (the last ~40 s of one room). */
+const DELAY_WINDOW = 2048;
+
+/** Figures of the main thread's side of the bridge audio. */
+export interface BridgeAudioStats {
+  /** Frames received from playout threads (one per room, rate and 20 ms frame with listeners). */
+  readonly framesReceived: number;
+  /** Frames handed to sockets (frames × listeners). */
+  readonly deliveries: number;
+  /** Main-thread time per delivery (backlog check + `ws.send`), µs. */
+  readonly meanDeliverUs: number;
+  /** The frame clock handing a frame to the sink → the main thread starting to send it, ms, over the last 2 048 frames. */
+  readonly clockToMainMs: { readonly n: number; readonly p50: number; readonly p95: number; readonly max: number };
+}
+
 /** A socket that hears a room's stream at one rate. */
 export interface AudioListener {
   readonly roomId: string;
@@ -20,6 +35,11 @@ export class BridgeAudioHub {
   private channel: BroadcastChannel | null = null;
   private readonly rooms = new Map<string, Map<number, Set<AudioListener>>>();
   private framesIn = 0;
+  private deliveries = 0;
+  private deliverMs = 0;
+  /** Clock → main-thread delays of the last {@link DELAY_WINDOW} frames, ms (a ring). */
+  private readonly delays = new Float64Array(DELAY_WINDOW);
+  private delayCount = 0;
 
   /** Starts delivering the room's frames at `listener.rate` to `listener`. */
   add(listener: AudioListener): void {
@@ -45,9 +65,17 @@ export class BridgeAudioHub {
     }
   }
 
-  /** Frames received from playout threads since start (diagnostics). */
-  get framesReceived(): number {
-    return this.framesIn;
+  /** Figures since start: frames in, deliveries to sockets and their cost, the clock → main-thread delay. */
+  stats(): BridgeAudioStats {
+    const n = Math.min(this.delayCount, DELAY_WINDOW);
+    const sorted = Array.from(this.delays.subarray(0, n)).sort((a, b) => a - b);
+    const at = (q: number) => (n ? sorted[Math.min(n - 1, Math.floor(q * n))]! : NaN);
+    return {
+      framesReceived: this.framesIn,
+      deliveries: this.deliveries,
+      meanDeliverUs: this.deliveries ? (this.deliverMs * 1000) / this.deliveries : 0,
+      clockToMainMs: { n, p50: at(0.5), p95: at(0.95), max: n ? sorted[n - 1]! : NaN },
+    };
   }
 
   private announce(roomId: string, rate: number, listeners: number): void {
@@ -66,7 +94,11 @@ export class BridgeAudioHub {
       const set = this.rooms.get(msg.roomId)?.get(msg.rate);
       if (!set) return;
       this.framesIn++;
+      const start = performance.now();
+      this.delays[this.delayCount++ % DELAY_WINDOW] = performance.timeOrigin + start - msg.timeMs;
       for (const listener of set) listener.deliver(msg.bytes, msg.timeMs);
+      this.deliverMs += performance.now() - start;
+      this.deliveries += set.size;
     } else if (msg.kind === 'sink-ready') {
       // `listen`s posted before the room's sink existed went nowhere: say them again.
       for (const [rate, set] of this.rooms.get(msg.roomId) ?? []) this.announce(msg.roomId, rate, set.size);

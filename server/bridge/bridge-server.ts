@@ -2,7 +2,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { BridgeAudioHub } from './bridge-audio-hub.ts';
+import { BridgeAudioHub, type BridgeAudioStats } from './bridge-audio-hub.ts';
 import { BridgeClose, MAX_TEXT_FRAME_BYTES } from './bridge-messages.ts';
 import { BridgeSession, JOIN_TIMEOUT_MS, type BridgeSessionStats, type SessionContext } from './bridge-session.ts';
 import type { BridgeTokens } from './bridge-tokens.ts';
@@ -27,8 +27,7 @@ export interface BridgeServerOptions {
 /** Figures of the bridge endpoint. */
 export interface BridgeStats {
   readonly connections: number;
-  /** Audio frames received from the playout thread (one per room, rate and 20 ms frame with listeners). */
-  readonly framesReceived: number;
+  readonly audio: BridgeAudioStats;
   readonly sessions: BridgeSessionStats[];
 }
 
@@ -107,7 +106,7 @@ export class BridgeServer {
 
   /** Figures of the endpoint and of each connection. */
   stats(): BridgeStats {
-    return { connections: this.sessions.size, framesReceived: this.hub.framesReceived, sessions: [...this.sessions].map((s) => s.stats()) };
+    return { connections: this.sessions.size, audio: this.hub.stats(), sessions: [...this.sessions].map((s) => s.stats()) };
   }
 
   /** Closes every connection with 1001 (their rooms see them leave) and stops serving. Idempotent. */
