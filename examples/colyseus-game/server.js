@@ -25,7 +25,7 @@ const rules = {
 const narrator = await createNarrator({
   engine: 'espeak',
   plugins: { 'tts-espeak': {}, 'audio-webrtc': {} },
-  sinks: ['wav', 'webrtc'],
+  sinks: ['wav', 'webrtc', 'bridge'], // `bridge`: game engines (the Godot addon) over game-bridge/PROTOCOL.md
   recordingsDir: process.env.RECORDINGS_DIR ?? 'recordings',
   log: { level: process.env.LOG_LEVEL ?? 'info' },
 });
@@ -82,6 +82,8 @@ const server = new Server({
 server.define('dungeon', DungeonRoom);
 const port = Number(process.env.PORT ?? 2567);
 await server.listen(port);
+// Godot (and any engine) clients: ws://host:port/bridge, seated in the same rooms as browsers.
+narrator.attachBridge(server.transport.server);
 console.log(JSON.stringify({ event: 'listening', port, startupMs: narrator.startupMs }));
 
 let stopping = false;
@@ -89,6 +91,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
+    await narrator.closeBridge(); // bridge clients hear 1001 "server shutting down"
     await server.gracefullyShutdown(false); // disposes rooms: each room's narration closes with it
     await narrator.close(); // then the playout thread, the engine and its recordings
     process.exit(0);

@@ -116,7 +116,7 @@ describe('the packed package in a fresh project (npm pack, npm install from the 
     expect(error.message).to.contain('npm install naudiodon');
   });
 
-  it('runs the example game: server-side combat narrates, a player hears it over WebRTC, roles are the game\'s, the WAV has speech', async () => {
+  it('runs the example game: server-side combat narrates, a player hears it over WebRTC and a game engine over the bridge, roles are the game\'s, the WAV has speech', async () => {
     const port = await freePort();
     const recordings = join(dir, 'recordings');
     game = spawn(process.execPath, ['server.js'], { cwd: dir, env: { ...process.env, PORT: String(port), RECORDINGS_DIR: recordings, LOG_LEVEL: 'warn' } });
@@ -175,6 +175,24 @@ describe('the packed package in a fresh project (npm pack, npm install from the 
     expect(anaMessages.find((m) => m.type === 'narration:error')!.payload).to.deep.include({ type: 'narration:narrate', code: 'not_allowed' });
     gm.send('narration:narrate', { text: 'The ogre roars.' });
     await until('accepted', () => gmReplies.some((m) => m.type === 'narration:accepted'));
+
+    // A game engine at the same table over the bridge (the package's `vrpg-narrator/bridge-client`):
+    // seated in the game's own room, it sends the game's own message and hears the narration it causes.
+    const bridgeScript = `
+      import { NodeBridgeClient } from 'vrpg-narrator/bridge-client';
+      const c = await NodeBridgeClient.connect(process.argv[1], { type: 'join', room: process.argv[2], name: 'Gd', audio: { rate: 16000 } });
+      c.send('attack');
+      const attack = await c.waitForMessage('game:attack', (a) => a.who === 'Gd', 20000);
+      const report = await c.waitForMessage('narration:end', (r) => r.id === attack.narrationId, 30000);
+      const loud = () => c.frames.filter((f) => f.rms > 0.02).length;
+      await c.waitFor(() => loud() * 20 >= report.audioMs * 0.5, 5000);
+      console.log(JSON.stringify({ role: c.seated.role, rate: c.frames[0]?.rate, text: report.text, audioMs: report.audioMs, loud: loud(), bad: c.badFrames }));
+      await c.leave();`;
+    const bridged = await run(process.execPath, ['--input-type=module', '-e', bridgeScript, `ws://127.0.0.1:${port}/bridge`, gm.roomId], { cwd: dir });
+    const heard = JSON.parse(bridged.stdout.trim().split('\n').pop()!);
+    expect(heard).to.include({ role: 'player', rate: 16_000, bad: 0 });
+    expect(heard.text).to.match(/^Gd hits the ogre for \d+\./);
+    expect(heard.loud, 'speech frames heard over the bridge').to.be.greaterThan((heard.audioMs / 20) * 0.5);
 
     await listener.close();
     await ana.leave(true);
