@@ -1,13 +1,10 @@
 import 'reflect-metadata';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../../server/config/load-config.ts';
+import { instantConfig } from '../../fixtures/instant-config.ts';
 import { createLogger } from '../../../server/observability/log.ts';
 import { startTableServer, type TableServer } from '../../../server/app.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins', import.meta.url));
 const WEBRTC_PLUGIN = fileURLToPath(new URL('../../../plugins/audio-webrtc/index.ts', import.meta.url));
 
 /** Whether the direct WebRTC plugin is in the tree (written by another engineer in parallel). */
@@ -19,19 +16,11 @@ export const webrtcAvailable = existsSync(WEBRTC_PLUGIN);
  * free), sink `webrtc` in direct mode when the plugin exists (else `wav`), port 0.
  */
 export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: string } = {}): Promise<{ app: TableServer; baseUrl: string }> {
-  const { config } = loadConfig({
-    env: {},
-    overrides: {
-      port: 0,
-      host: '127.0.0.1',
-      engine: 'instant',
-      pluginDirs: [FIXTURES],
-      plugins: { 'instant-engine': { charsPerSecond: opts.charsPerSecond ?? 30 }, ...(webrtcAvailable ? { 'audio-webrtc': {} } : {}) },
-      sinks: webrtcAvailable ? ['webrtc'] : ['wav'],
-      recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-web-')),
-      ...(opts.dmSecret ? { dmSecret: opts.dmSecret } : {}),
-    },
-  });
+  const config = instantConfig({
+    plugins: webrtcAvailable ? { 'audio-webrtc': {} } : {},
+    sinks: webrtcAvailable ? ['webrtc'] : ['wav'],
+    ...(opts.dmSecret ? { dmSecret: opts.dmSecret } : {}),
+  }, opts.charsPerSecond ?? 30);
   const app = await startTableServer(config, createLogger('silent'));
   return { app, baseUrl: `http://127.0.0.1:${app.port}` };
 }

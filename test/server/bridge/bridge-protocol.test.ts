@@ -1,23 +1,19 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server as HttpServer } from 'node:http';
 import { Client as SdkClient } from '@colyseus/sdk';
 import { Room, Server, definePlugins, matchMaker } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
-import { loadConfig } from '../../../server/config/load-config.ts';
+import { instantConfig } from '../../fixtures/instant-config.ts';
 import { createLogger } from '../../../server/observability/log.ts';
 import { startTableServer, type TableServer } from '../../../server/app.ts';
 import { createNarrator, type Narrator } from '../../../server/host/narrator.ts';
 import { MAX_BACKLOG_BYTES } from '../../../server/bridge/bridge-session.ts';
 import { NodeBridgeClient, type ReceivedFrame } from '../../../game-bridge/node/bridge-client.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins', import.meta.url));
 const SLOW_READER = fileURLToPath(new URL('../../fixtures/bridge/slow-reader.py', import.meta.url));
 /** The instant fixture engine's rate, Hz (a 220 Hz tone at amplitude 0.3: RMS ≈ 0.21). */
 const ROOM_RATE = 22_050;
@@ -28,19 +24,7 @@ const MAP_MESSAGE_BYTES = 64 * 1024;
 const LONG = 'The torches gutter as the wind rises. Somewhere below, water drips on old stone, and the smell of smoke drifts up the stair.';
 
 function fixtureConfig(overrides: Record<string, unknown> = {}) {
-  return loadConfig({
-    env: {},
-    overrides: {
-      port: 0,
-      host: '127.0.0.1',
-      engine: 'instant',
-      pluginDirs: [FIXTURES],
-      plugins: { 'instant-engine': { charsPerSecond: 30 } },
-      sinks: ['bridge'],
-      recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-bridge-')),
-      ...overrides,
-    },
-  }).config;
+  return instantConfig({ sinks: ['bridge'], ...overrides });
 }
 
 /** Asserts that a refused connection closed with `code` and a reason matching `reason`. */
