@@ -28,7 +28,7 @@ export class BridgeSink implements AudioSink {
   readonly name = 'bridge';
   private readonly streams = new Map<number, Stream>();
   private closed = false;
-  private framesPosted = 0;
+  private writeErrors = 0;
 
   /**
    * @param rate the room's rate, Hz
@@ -94,9 +94,9 @@ export class BridgeSink implements AudioSink {
         }
         const bytes = encodeBridgeFrame(frame.seq, frame.generation, rate, stream.frameSamples, frame.narrationId === null ? null : pcm);
         this.post({ kind: 'frame', roomId: this.roomId, rate, bytes, timeMs: frame.timeMs });
-        this.framesPosted++;
       } catch (err) {
-        this.log.error({ roomId: this.roomId, rate, seq: frame.seq, err }, 'bridge: frame failed; skipped');
+        // Log the first few only: at 50 frames/s a persistent failure would flood the log.
+        if (this.writeErrors++ < 3) this.log.error({ roomId: this.roomId, rate, seq: frame.seq, err }, 'bridge: frame failed; skipped');
       }
     }
   }
