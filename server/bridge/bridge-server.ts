@@ -22,6 +22,8 @@ export interface BridgeServerOptions {
   readonly log: Logger;
   /** Time a new connection has to send `join` or `attach`, ms; default {@link JOIN_TIMEOUT_MS} (PROTOCOL.md: 10 s). */
   readonly joinTimeoutMs?: number;
+  /** Called for each audio frame not sent to a slow reader (the narrator counts them in /metrics). */
+  readonly onFrameDropped?: () => void;
 }
 
 /** Figures of the bridge endpoint. */
@@ -59,6 +61,7 @@ export class BridgeServer {
       tokens: options.tokens,
       roomRate: options.roomRate,
       joinTimeoutMs: options.joinTimeoutMs ?? JOIN_TIMEOUT_MS,
+      frameDropped: options.onFrameDropped ?? (() => undefined),
       registerAttached: (roomId, sessionId, session) => {
         const key = `${roomId}\n${sessionId}`;
         const previous = this.attached.get(key);

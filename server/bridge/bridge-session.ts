@@ -31,6 +31,8 @@ export interface SessionContext {
   readonly roomRate: number;
   /** Time a new connection has to send `join` or `attach`, ms. */
   readonly joinTimeoutMs: number;
+  /** An audio frame was not sent to a slow reader (metrics). */
+  frameDropped(): void;
   /** An attached session for the seat (roomId, sessionId) replaces the previous one. */
   registerAttached(roomId: string, sessionId: string, session: BridgeSession): void;
   unregisterAttached(roomId: string, sessionId: string, session: BridgeSession): void;
@@ -230,6 +232,7 @@ export class BridgeSession {
     if (buffered > MAX_BACKLOG_BYTES) return this.refuse(BridgeClose.TOO_SLOW, `too slow: ${Math.round(buffered / 1024)} KiB waiting unsent`);
     if (buffered > AUDIO_BACKLOG_BYTES) {
       this.framesDropped++;
+      this.ctx.frameDropped();
       return;
     }
     ws.send(bytes, { binary: true });

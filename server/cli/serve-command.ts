@@ -15,6 +15,7 @@ export async function runServe(opts: CommonOptions & { port?: number }): Promise
   const { config, log } = configFor(opts, port === undefined ? {} : { port });
   const app = await startTableServer(config, log);
   process.stderr.write(`vrpg-narrator: table room on ws://localhost:${app.port} (engine ${config.engine}, sinks ${config.sinks.join(', ')}, recordings in ${config.recordingsDir}/)\n`);
+  if (config.sinks.includes('bridge')) process.stderr.write(`vrpg-narrator: game bridge (Godot and other engines) on ws://localhost:${app.port}/bridge\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -168,6 +168,7 @@ export class Narrator implements NarrationRoomHost {
     await mountWebClient(app, { rules: this.config.rules, page: options.page ?? false });
     app.get('/metrics', async (_req, res) => {
       service.refreshGauges();
+      this.metrics.bridgeConnections.set(this.bridge?.stats().connections ?? 0);
       res.set('Content-Type', this.metrics.registry.contentType);
       res.send(await this.metrics.registry.metrics());
     });
@@ -191,7 +192,8 @@ export class Narrator implements NarrationRoomHost {
     const path = options.path ?? '/bridge';
     if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) throw new ConfigError('bridge.path', `"${path}" is not a URL path (start with /)`);
     this.bridgePath = path;
-    this.bridge = new BridgeServer({ path, maxClients: this.config.limits.maxBridgeClients, roomRate: this.parts.engine.sampleRate, tokens: this.bridgeTokens, log: this.log.child({ part: 'bridge' }), joinTimeoutMs: options.joinTimeoutMs });
+    this.bridge = new BridgeServer({ path, maxClients: this.config.limits.maxBridgeClients, roomRate: this.parts.engine.sampleRate, tokens: this.bridgeTokens, log: this.log.child({ part: 'bridge' }),
+      joinTimeoutMs: options.joinTimeoutMs, onFrameDropped: () => this.metrics.bridgeFramesDropped.inc() });
     this.bridge.listen(http);
   }
 

@@ -42,6 +42,16 @@ export class NarrationMetrics {
     help: 'Rooms whose narration status is not idle',
     registers: [this.registry],
   });
+  readonly bridgeConnections = new Gauge({
+    name: 'vrpg_bridge_connections',
+    help: 'Open game-bridge WebSocket connections (game-bridge/PROTOCOL.md)',
+    registers: [this.registry],
+  });
+  readonly bridgeFramesDropped = new Counter({
+    name: 'vrpg_bridge_frames_dropped_total',
+    help: 'Audio frames not sent to a bridge client because it had more than 64 KiB unsent (a slow reader)',
+    registers: [this.registry],
+  });
   readonly narrations = new Counter({
     name: 'vrpg_narrations_total',
     help: 'Narrations finished, by outcome',

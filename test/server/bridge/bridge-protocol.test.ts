@@ -323,6 +323,8 @@ describe('game bridge in a game\'s own Colyseus server (narrator.attachBridge)',
       }
       console.log(`      slow reader: ${worst.framesSent} frames sent, ${worst.framesDropped} dropped, at most ${Math.round(worst.maxBufferedBytes / 1024)} KiB queued, then closed`);
       expect(worst.framesDropped).to.be.greaterThan(0);
+      const dropped = (await narrator.metrics.bridgeFramesDropped.get()).values[0]!.value;
+      expect(dropped, 'vrpg_bridge_frames_dropped_total').to.be.at.least(worst.framesDropped);
       // Queued at most the 1 MiB limit plus the one message that crossed it.
       expect(worst.maxBufferedBytes).to.be.at.most(MAX_BACKLOG_BYTES + MAP_MESSAGE_BYTES + 1024);
       await gm.waitForMessage('narration:end', () => true, 30_000);
