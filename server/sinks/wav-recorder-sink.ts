@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, write as writeAt, type WriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
@@ -14,6 +14,9 @@ const { WaveFile } = ('WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unk
 /** Frames gathered before one file write: 25 × 20 ms = 0.5 s, so 48 rooms cost ~100 writes/s, not 2 400. */
 const FRAMES_PER_WRITE = 25;
 
+/** Most audio a killed process loses from its recording: one pending batch plus the batch being written, ms. */
+export const CRASH_LOSS_MS = 2 * FRAMES_PER_WRITE * 20;
+
 /** Canonical PCM WAV header length, bytes (RIFF + fmt(16) + data headers), as wavefile writes it for 16-bit PCM. */
 const HEADER_BYTES = 44;
 
@@ -27,14 +30,22 @@ const MAX_DATA_BYTES = 0xffffffff - (HEADER_BYTES - 8);
  *
  * The header comes from `wavefile` (fromScratch with no samples: a standard 44-byte
  * PCM header). wavefile builds whole files in memory, so for streaming we write that
- * header first with zero sizes and, on close, patch its two uint32 size fields
- * (RIFF size at byte 4, data size at byte 40) — the only fields that depend on length.
+ * header first with zero sizes and patch its two uint32 size fields (RIFF size at byte 4,
+ * data size at byte 40 — the only fields that depend on length) after every write of
+ * samples has reached the file, and again on close. So a process killed (SIGKILL, a crash,
+ * a full disk) leaves a valid WAV holding all but the last ≤ 0.5 s write batch (plus the one
+ * in flight): {@link CRASH_LOSS_MS}.
  */
 export class WavRecorderSink implements AudioSink {
   readonly name = 'wav';
   private pending: Buffer[] = [];
   private pendingFrames = 0;
   private dataBytes = 0;
+  /** Sample bytes the OS has confirmed written (what the header may claim). */
+  private durableBytes = 0;
+  /** A header patch is being written; `headerDirty` asks for one more after it. */
+  private patching = false;
+  private headerDirty = false;
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
 
@@ -43,6 +54,8 @@ export class WavRecorderSink implements AudioSink {
     private readonly sampleRate: number,
     private readonly stream: WriteStream,
     private readonly log: Logger,
+    /** Header bytes 8–39 (WAVE, fmt chunk, "data"), as wavefile wrote them: rewritten unchanged with each size patch. */
+    private readonly headerTail: Buffer,
   ) {
     stream.on('error', (err) => {
       this.failure ??= err;
@@ -69,7 +82,7 @@ export class WavRecorderSink implements AudioSink {
     const bytes = header.toBuffer();
     if (bytes.length !== HEADER_BYTES) throw new Error(`wavefile wrote a ${bytes.length}-byte header; expected ${HEADER_BYTES}`);
     stream.write(Buffer.from(bytes));
-    return new WavRecorderSink(path, sampleRate, stream, log);
+    return new WavRecorderSink(path, sampleRate, stream, log, Buffer.from(bytes.subarray(8, 40)));
   }
 
   /**
@@ -101,13 +114,48 @@ export class WavRecorderSink implements AudioSink {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    this.stream.write(this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending));
+    const upTo = this.dataBytes;
+    this.stream.write(this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending), (err) => {
+      if (err || this.closing) return;
+      this.durableBytes = upTo;
+      this.patchHeader();
+    });
     this.pending = [];
     this.pendingFrames = 0;
   }
 
+  /**
+   * Writes the header sizes for the samples confirmed on disk, in place (a positional write on the
+   * stream's own descriptor: the appends' file offset is not moved). One at a time; never throws.
+   */
+  private patchHeader(): void {
+    if (this.patching) {
+      this.headerDirty = true;
+      return;
+    }
+    const fd = (this.stream as unknown as { fd: number | null }).fd;
+    if (typeof fd !== 'number' || this.failure) return;
+    this.patching = true;
+    const data = Math.min(this.durableBytes, MAX_DATA_BYTES);
+    const sizes = Buffer.alloc(40);
+    sizes.writeUInt32LE(HEADER_BYTES - 8 + data, 0); // RIFF size, byte 4
+    // Bytes 8–39 of the header, unchanged, then the data size at byte 40: one 40-byte write.
+    this.headerTail.copy(sizes, 4);
+    sizes.writeUInt32LE(data, 36);
+    writeAt(fd, sizes, 0, 40, 4, (err) => {
+      this.patching = false;
+      if (err) this.log.warn({ err, path: this.path }, 'wav recording: updating the header failed; it is written again on close');
+      else if (this.headerDirty && !this.closing) {
+        this.headerDirty = false;
+        this.patchHeader();
+      }
+    });
+  }
+
   private async finalize(): Promise<void> {
     this.flush();
+    // A periodic patch in flight must land before the descriptor closes (its number could be reused).
+    while (this.patching) await new Promise((r) => setTimeout(r, 1));
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
     if (this.failure) throw new Error(`WAV recording ${this.path} failed: ${this.failure.message}`);
     let data = this.dataBytes;

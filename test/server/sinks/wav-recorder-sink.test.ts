@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import * as wavefileNs from 'wavefile';
-import { WavRecorderSinkFactory } from '../../../server/sinks/wav-recorder-sink.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CRASH_LOSS_MS, WavRecorderSinkFactory } from '../../../server/sinks/wav-recorder-sink.ts';
 import type { AudioFrame } from '../../../server/sinks/audio-sink.ts';
 
 const { WaveFile } = 'WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default;
@@ -55,5 +57,53 @@ describe('WavRecorderSink', () => {
     const sink = (await new WavRecorderSinkFactory(log).create({ roomId: 'r', sampleRate: 22050, frameSamples: 441, wavPath: join(dir, 'x.wav'), log }))!;
     expect(() => sink.write(frame(1, 24000))).to.throw(/24000 Hz.*22050 Hz/);
     await sink.close();
+  });
+
+  describe('a recording process that is killed (SIGKILL) leaves a valid WAV', () => {
+    const RECORDER = fileURLToPath(new URL('../../fixtures/wav/record-until-killed.ts', import.meta.url));
+
+    /** Runs the recorder until `killWhen` says so, then SIGKILLs it; resolves with its stdout lines. */
+    function recordThenKill(path: string, mode: string, killWhen: (lines: string[]) => boolean): Promise<string[]> {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', RECORDER, path, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const lines: string[] = [];
+        let seen = '';
+        child.stdout.on('data', (d: Buffer) => {
+          seen += d.toString();
+          const parts = seen.split('\n');
+          seen = parts.pop()!;
+          lines.push(...parts);
+          if (killWhen(lines) && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+        });
+        child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(lines) : reject(new Error(`recorder exited ${code ?? signal} before the kill`))));
+      });
+    }
+
+    it('with every sample it had written out: the header claims exactly what is on disk', async function () {
+      this.timeout(30_000);
+      const path = join(dir, 'killed.wav');
+      await recordThenKill(path, 'batch', (lines) => lines.includes('ready'));
+      const bytes = await readFile(path);
+      expect(bytes.readUInt32LE(40), 'data size in the header').to.equal(100 * 882);
+      expect(bytes.readUInt32LE(4)).to.equal(bytes.length - 8);
+      const samples = new WaveFile(bytes).getSamples(false, Int16Array) as unknown as Int16Array;
+      expect(samples.length).to.equal(100 * 441);
+      expect(Math.max(...samples.slice(0, 441))).to.be.greaterThan(7000);
+    });
+
+    it(`killed while recording live: readable, losing at most ${CRASH_LOSS_MS} ms`, async function () {
+      this.timeout(30_000);
+      const path = join(dir, 'live.wav');
+      // Kill 1.5–2 s in: several write batches have landed, one may be in flight.
+      const lines = await recordThenKill(path, 'live', (l) => l.length >= 75 + (Date.now() % 25));
+      const written = Number(lines[lines.length - 1]);
+      const bytes = await readFile(path);
+      const claimed = bytes.readUInt32LE(40);
+      expect(claimed % 882, 'whole frames').to.equal(0);
+      expect(44 + claimed, 'the header never claims more than the file holds').to.be.at.most(bytes.length);
+      expect(claimed / 882, 'frames the header claims').to.be.at.least(written - CRASH_LOSS_MS / 20);
+      const samples = new WaveFile(bytes).getSamples(false, Int16Array) as unknown as Int16Array;
+      expect(samples.length).to.equal(claimed / 2);
+    });
   });
 });
