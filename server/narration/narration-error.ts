@@ -37,9 +37,31 @@ export class NarrationError extends Error {
 /** C0/C1 control characters other than tab, line feed and carriage return. */
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
-/** Whether `s` holds a control character other than tab, line feed and carriage return. */
+/**
+ * Bidirectional formatting characters (U+202A–U+202E embeddings/overrides, U+2066–U+2069 isolates):
+ * they reorder how text displays, so a name or caption could show something else than it says
+ * (CVE-2021-42574, "Trojan Source").
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one (`String.prototype.isWellFormed`, ES2024, negated). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether `s` holds a character no client string may carry: a control character other than tab,
+ * line feed and carriage return, a bidirectional formatting character, or a lone UTF-16 surrogate
+ * (not encodable as UTF-8: one in a player's name broke state decoding for every client of the room).
+ */
 export function hasControlChars(s: string): boolean {
-  return CONTROL_CHARS.test(s);
+  return textProblem(s) !== null;
+}
+
+/** What is wrong with `s` ({@link hasControlChars}), in words for an error message, or null. */
+export function textProblem(s: string): string | null {
+  if (CONTROL_CHARS.test(s)) return 'control characters';
+  if (BIDI_CONTROLS.test(s)) return 'bidirectional formatting characters (U+202A–U+202E, U+2066–U+2069)';
+  if (LONE_SURROGATE.test(s)) return 'a lone UTF-16 surrogate (not valid Unicode)';
+  return null;
 }
 
 /**
@@ -53,7 +75,8 @@ export function checkNarrationText(text: unknown, maxChars: number): string {
   if (typeof text !== 'string') throw new NarrationError('bad_request', 'text must be a string');
   if (text.length > maxChars) throw new NarrationError('text_too_long', `text is longer than ${maxChars} characters`);
   if (text.trim().length === 0) throw new NarrationError('empty_text', 'text is empty');
-  if (hasControlChars(text)) throw new NarrationError('bad_text', 'text contains control characters');
+  const problem = textProblem(text);
+  if (problem) throw new NarrationError('bad_text', `text contains ${problem}`);
   return text;
 }
 
@@ -66,6 +89,7 @@ export function checkNarrationText(text: unknown, maxChars: number): string {
 export function checkDeltaText(text: unknown, soFar: number, maxChars: number): string {
   if (typeof text !== 'string') throw new NarrationError('bad_request', 'text must be a string');
   if (soFar + text.length > maxChars) throw new NarrationError('text_too_long', `streamed text is longer than ${maxChars} characters`);
-  if (hasControlChars(text)) throw new NarrationError('bad_text', 'text contains control characters');
+  const problem = textProblem(text);
+  if (problem) throw new NarrationError('bad_text', `text contains ${problem}`);
   return text;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VoiceName } from '../config/schema.ts';
-import { hasControlChars } from '../narration/narration-error.ts';
+import { textProblem } from '../narration/narration-error.ts';
 
 /**
  * Wire payloads of the narration room plugin (`narration:*`, server/room/narration-room-plugin.ts)
@@ -29,7 +29,10 @@ export const JoinOptionsSchema = z.object({
     .trim()
     .min(1, { error: 'name is empty' })
     .max(40, { error: 'name is longer than 40 characters' })
-    .refine((s) => !hasControlChars(s), { error: 'name contains control characters' }),
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: `name contains ${problem}` });
+    }),
   dmSecret: z.string().max(200).optional(),
 });
 export type JoinOptions = z.infer<typeof JoinOptionsSchema>;

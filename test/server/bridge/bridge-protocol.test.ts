@@ -153,6 +153,16 @@ describe('game bridge protocol (real Colyseus server, `ws` clients, instant fixt
     expect(report.audioMs).to.be.lessThan(LONG.length * MS_PER_CHAR - 1000);
   });
 
+  it('refuses a name that is not valid Unicode, which JSON join options (unlike msgpack messages) carry through', async () => {
+    const dm = await connect({ type: 'join', roomName: 'table', name: 'Mira', options: { dmSecret: 'sesame' } });
+    const bob = await open();
+    bob.ws.send(`{"type":"join","v":1,"room":"${dm.seated.roomId}","name":"Bob\\ud800"}`);
+    await expectClose(bob, 4401, /name contains a lone UTF-16 surrogate/);
+    dm.send('narration:narrate', { text: 'Still one player.' });
+    await dm.waitForMessage('narration:end');
+    expect(Object.values(dm.state.players as Record<string, { name: string }>).map((p) => p.name)).to.deep.equal(['Mira']);
+  });
+
   it('answers ping with pong and leave with 1000', async () => {
     const c = await connect({ type: 'join', roomName: 'table', name: 'Pat', audio: false });
     expect(c.seated.audio).to.equal(null);

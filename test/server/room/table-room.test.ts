@@ -63,6 +63,9 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
       [{ name: '' }, /name is empty/],
       [{ name: 'x'.repeat(41) }, /longer than 40/],
       [{ name: 'bad\u0000name' }, /control characters/],
+      // A lone surrogate cannot be encoded as UTF-8: seated, it broke every other client's state decoding.
+      [{ name: 'Bob\uD800' }, /name contains a lone UTF-16 surrogate/],
+      [{ name: 'Ana\u202Eevil' }, /name contains bidirectional formatting characters/],
       [{ name: 'Eve', dmSecret: 'guess' }, /wrong dmSecret/],
     ] as const) {
       let message = '';
