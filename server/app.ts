@@ -1,12 +1,39 @@
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { Server, matchMaker } from '@colyseus/core';
+import { CloseCode, Server, matchMaker } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config/schema.ts';
 import { createNarrator, type Narrator, type NarratorOptions } from './host/narrator.ts';
+import { ConfigError } from './config/config-error.ts';
 import type { ExpressLike } from '../game-bridge/web/serve.ts';
 import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
+
+/**
+ * `server.listen`, failing when the port cannot be bound: Colyseus 0.18 only logs the HTTP
+ * server's `error` event, and its listen promise then never settles (the process hung forever).
+ * @throws ConfigError `port` for a port in use or not permitted; the socket error otherwise
+ */
+async function listen(server: Server, config: AppConfig): Promise<void> {
+  const http = (server.transport as unknown as { server: HttpServer }).server;
+  // Colyseus's own listener prints the error's stack: ours says it in one line, theirs come back after.
+  const theirs = http.listeners('error') as Array<(err: Error) => void>;
+  http.removeAllListeners('error');
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${config.host}:${config.port}`;
+      if (err.code === 'EADDRINUSE') reject(new ConfigError('port', `${where} is already in use (another server? choose one with --port, PORT or config port)`));
+      else if (err.code === 'EACCES') reject(new ConfigError('port', `${where} may not be bound by this user (ports below 1024 need privileges)`));
+      else reject(err);
+    };
+    http.once('error', onError);
+    server.listen(config.port, config.host).then(() => {
+      http.off('error', onError);
+      for (const listener of theirs) http.on('error', listener);
+      resolve();
+    }, reject);
+  });
+}
 
 /** Our game server: a Colyseus server with the `table` room, narrated by one {@link Narrator}. */
 export interface TableServer {
@@ -23,7 +50,7 @@ export interface TableServer {
  * (HTTP matchmaking + WebSocket, the game bridge at `/bridge`) with the `table` room — built with `narrator.roomPlugin()` as any
  * game's room is — and the narrator's HTTP routes (`/metrics`, `/models`, `/health`, the SDK and
  * the demo page at `/`).
- * @throws ConfigError when the config names something that cannot run; Error when the port cannot be bound
+ * @throws ConfigError when the config names something that cannot run, or `port` when the port is in use
  */
 export async function startTableServer(config: AppConfig, log: Logger, options: Omit<NarratorOptions, 'log'> = {}): Promise<TableServer> {
   const narrator = await createNarrator(config, { ...options, log });
@@ -36,12 +63,13 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
       express: (app) => narrator.mountHttp(app as unknown as ExpressLike, { page: true }),
     });
     server.define(TABLE_ROOM, createTableRoom(narrator, log));
-    await server.listen(config.port, config.host);
+    await listen(server, config);
     narrator.attachBridge((server.transport as unknown as { server: HttpServer }).server);
   } catch (err) {
     await narrator.close();
     throw err;
   }
+  // (A failed listen leaves Colyseus's matchmaker set up; the CLI exits on the error.)
   const http = (server.transport as unknown as { server?: HttpServer }).server;
   const port = (http?.address() as AddressInfo | null)?.port ?? config.port;
   log.info({ port, engine: narrator.engine.name, sampleRate: narrator.engine.sampleRate, sinks: config.sinks }, 'narrator listening');
@@ -56,7 +84,8 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
         // Bridge clients hear "server shutting down" (1001) before their rooms go.
         await narrator.closeBridge();
         await Promise.allSettled(
-          [...(await matchMaker.query({}))].map((r) => matchMaker.remoteRoomCall(r.roomId, 'disconnect').catch(() => undefined)),
+          // SDK clients see 4001 (Colyseus SERVER_SHUTDOWN), not a plain leave, and may try another server.
+          [...(await matchMaker.query({}))].map((r) => matchMaker.remoteRoomCall(r.roomId, 'disconnect', [CloseCode.SERVER_SHUTDOWN]).catch(() => undefined)),
         );
         await server.gracefullyShutdown(false).catch((err) => log.warn({ err }, 'colyseus shutdown'));
         await narrator.close();

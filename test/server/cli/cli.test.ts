@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { copyFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,6 +155,23 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     const chunks = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(chunks.map((c) => c.text).join('')).to.equal(text);
     for (const c of chunks) expect(c.chars).to.be.at.most(203); // XTTS-v2 char_limits["pt"]
+  });
+
+  it('serve on a port in use exits 2 with one line naming the port (it used to hang forever)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const err = await run(process.execPath, [BIN, 'serve', '--port', String(port)], { env: { ...env, VRPG_HOST: '127.0.0.1', VRPG_SINKS: 'wav' }, timeout: 60_000 })
+        .then(() => null, (e: { code: number; stderr: string; killed: boolean }) => e);
+      expect(err, 'serve exited 0').to.not.equal(null);
+      expect(err!.killed, 'serve hung until the timeout').to.equal(false);
+      expect(err!.code).to.equal(2);
+      expect(err!.stderr).to.contain(`vrpg-narrator: config error: port: 127.0.0.1:${port} is already in use`);
+      expect(err!.stderr).to.not.match(/\n\s+at /); // no stack
+    } finally {
+      blocker.close();
+    }
   });
 
   it('refuses to start with a bad config, naming the key', async () => {

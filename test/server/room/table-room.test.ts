@@ -7,6 +7,7 @@ import { loadConfig } from '../../../server/config/load-config.ts';
 import { createLogger } from '../../../server/observability/log.ts';
 import { startTableServer, type TableServer } from '../../../server/app.ts';
 import { TableClient, type NarrationCommand } from '../../../server/cli/table-client.ts';
+import { NodeBridgeClient } from '../../../game-bridge/node/bridge-client.ts';
 
 const LONG =
   'The road winds down into the valley, and the rain grows heavier with every mile. ' +
@@ -209,3 +210,22 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect(rn.audioMs).to.be.greaterThan(500);
   });
 });
+
+describe('table server shutdown (real Colyseus server, SDK and bridge clients)', function () {
+  this.timeout(60_000);
+
+  it('closes SDK clients with 4001 (server shutdown) and bridge clients with 1001, not a plain leave', async () => {
+    const { config } = loadConfig({
+      env: {},
+      overrides: { port: 0, host: '127.0.0.1', sinks: ['wav'], plugins: { 'tts-espeak': {} }, recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-stop-')) },
+    });
+    const app = await startTableServer(config, createLogger('silent'));
+    const sdk = await TableClient.create(`ws://127.0.0.1:${app.port}`, { name: 'Mira' });
+    const left = new Promise<number>((resolve) => sdk.room.onLeave((code: number) => resolve(code)));
+    const bridge = await NodeBridgeClient.connect(`ws://127.0.0.1:${app.port}/bridge`, { type: 'join', room: sdk.room.roomId, name: 'Gd' });
+    await app.close();
+    expect(await left).to.equal(4001);
+    expect(await bridge.closed).to.deep.equal({ code: 1001, reason: 'server shutting down' });
+  });
+});
+
