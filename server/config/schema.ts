@@ -10,9 +10,24 @@ import { z } from 'zod';
 /** A voice name as messages and rules carry it: `dm`, `npc:innkeeper`, `en-gb-x-rp`, `pt-br+f2`. */
 export const VoiceName = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9:_+.-]*$/, 'voice: letters, digits and : _ + . -');
 
+/**
+ * A template's text: `{field}` / `{field?}` placeholders (server/event/narration-rules.ts); any other
+ * brace — `{name`, `{}`, `{two words}` — is refused at startup, not spoken as a literal brace later.
+ */
+const TemplateSchema = z.string().min(1).superRefine((template, ctx) => {
+  const rest = template.replace(/\{[a-zA-Z_][a-zA-Z0-9_]*\??\}/g, (m) => ' '.repeat(m.length));
+  const at = rest.search(/[{}]/);
+  if (at !== -1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `malformed placeholder at character ${at + 1} ("${template.slice(Math.max(0, at - 8), at + 12)}"): placeholders are {field} or {field?}, letters, digits and _`,
+    });
+  }
+});
+
 export const NarrationRuleSchema = z
   .object({
-    template: z.string().min(1),
+    template: TemplateSchema,
     priority: z.enum(['interrupt', 'queue']).default('queue'),
     /** Players (not only the DM) may send this event. */
     players: z.boolean().default(false),

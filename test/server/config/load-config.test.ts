@@ -69,6 +69,14 @@ describe('loadConfig', () => {
     expect(err.message).to.contain('rules.trap.priority').and.to.contain('interrupt');
   });
 
+  it('refuses a template with a malformed placeholder at startup, naming the rule and where', () => {
+    for (const template of ['{name rolls {dice}.', 'The {} door.', 'A {two words} trap.', 'Gold: 10}']) {
+      const err = configErrorOf(() => loadConfig({ file: configFile({ rules: { trap: { template } } }), env: {} }));
+      expect(err.message, template).to.contain('rules.trap.template').and.to.contain('malformed placeholder at character');
+    }
+    expect(loadConfig({ file: configFile({ rules: { trap: { template: '{name} finds {gold?} gold.' } } }), env: {} }).config.rules.trap!.template).to.equal('{name} finds {gold?} gold.');
+  });
+
   it('rejects a file that is not JSON', () => {
     const err = configErrorOf(() => loadConfig({ file: configFile('{ nope'), env: {} }));
     expect(err.key).to.equal('--config');

@@ -7,7 +7,7 @@ extends Node
 ## Seats this game at a narrated table exactly as a Colyseus SDK client would be seated (same
 ## room, roles and rules), carries room messages both ways, and plays the narration: 20 ms PCM
 ## frames go through a jitter buffer into a child [AudioStreamPlayer] fed by an
-## [AudioStreamGenerator] at the stream's rate.
+## [AudioStreamGenerator] at the stream's rate (the audio output, narration_audio.gd).
 ## [codeblock]
 ## var narration := NarrationClient.new()
 ## add_child(narration)
@@ -48,8 +48,11 @@ signal reconnecting(attempt: int, delay_s: float)
 ## Every message the room sends this client, verbatim (narration:*, audio:*, the game's own).
 signal message(type: String, data)
 
+# The frame parser and the jitter buffer serve the audio output (narration_audio.gd); they stay
+# reachable as NarrationClient.BridgeFrame and NarrationClient.JitterBuffer.
 const BridgeFrame := preload("bridge_frame.gd")
 const JitterBuffer := preload("jitter_buffer.gd")
+const NarrationAudio := preload("narration_audio.gd")
 
 const PROTOCOL_VERSION := 1
 ## Close codes after which reconnecting cannot help (a refusal, or this client left).
@@ -63,27 +66,27 @@ const INBOUND_BUFFER_BYTES := 1 << 20
 ## Biggest client text frame (the server's limit is 256 KiB).
 const OUTBOUND_BUFFER_BYTES := 256 * 1024
 ## Generator capacity beyond the jitter target, ms.
-const OUTPUT_MARGIN_MS := 200
+const OUTPUT_MARGIN_MS := NarrationAudio.OUTPUT_MARGIN_MS
 
 ## Audio to buffer before playback starts, and again after an underrun, ms
 ## (100 is the protocol's recommendation; more absorbs worse networks, adds latency).
 @export_range(20, 1000, 10) var jitter_ms: int = 100:
 	set(value):
 		jitter_ms = value
-		if _jitter != null:
-			_jitter.jitter_ms = value
+		if _audio != null:
+			_audio.jitter_ms = value
 ## Narration volume, dB.
 @export_range(-80.0, 24.0, 0.1) var volume_db: float = 0.0:
 	set(value):
 		volume_db = value
-		if _player != null:
-			_player.volume_db = value
+		if _audio != null:
+			_audio.volume_db = value
 ## Audio bus the narration plays on.
 @export var bus: StringName = &"Master":
 	set(value):
 		bus = value
-		if _player != null:
-			_player.bus = value
+		if _audio != null:
+			_audio.bus = value
 ## Sample rate to ask the server for: 0 = the room's rate; 16000 halves the bandwidth of a
 ## 24/22.05 kHz room (resampled server-side).
 @export var audio_rate: int = 0
@@ -125,15 +128,7 @@ var _reconnect_attempt: int = 0
 var _next_ping_msec: int = 0
 var _outbox: Array[String] = []
 
-var _jitter: JitterBuffer = JitterBuffer.new()
-var _player: AudioStreamPlayer = null
-var _playback: AudioStreamGeneratorPlayback = null
-var _stream_rate: int = 0
-var _output_capacity: int = 0  # generator frames free when empty
-var _silence: PackedVector2Array = PackedVector2Array()
-var _frames_invalid: int = 0
-var _output_restarts: int = 0
-var _output_flushed_ms: int = 0
+var _audio: NarrationAudio = NarrationAudio.new(self)  # player, generator and jitter buffer
 
 
 func _init() -> void:
@@ -141,7 +136,7 @@ func _init() -> void:
 
 
 func _ready() -> void:
-	_ensure_player()
+	_audio.ensure_player()
 
 
 func _process(_delta: float) -> void:
@@ -150,8 +145,7 @@ func _process(_delta: float) -> void:
 	elif _reconnect_at_msec >= 0 and Time.get_ticks_msec() >= _reconnect_at_msec:
 		_reconnect_at_msec = -1
 		_open_socket(true)
-	if _playback != null:
-		_fill_output()
+	_audio.fill()
 
 
 ## Takes a seat at a table. [param room] is a room type to join or create (e.g. "table"), unless
@@ -209,7 +203,7 @@ func disconnect_from_table() -> void:
 	_reconnect_at_msec = -1
 	_seated = false
 	_outbox.clear()
-	_stop_audio()
+	_audio.stop()
 	if _ws == null:
 		return
 	if _ws.get_ready_state() == WebSocketPeer.STATE_OPEN:
@@ -304,13 +298,7 @@ func connection_state() -> String:
 ## that found the generator short), output_restarts, output_flushed_ms (cancelled audio dropped
 ## from the generator), generation, playing, rate, rtt_ms.
 func get_stats() -> Dictionary:
-	var stats: Dictionary = _jitter.get_stats()
-	stats["frames_invalid"] = _frames_invalid
-	stats["output_queued_ms"] = _output_queued_ms()
-	stats["output_skips"] = _playback.get_skips() if _playback != null else 0
-	stats["output_restarts"] = _output_restarts
-	stats["output_flushed_ms"] = _output_flushed_ms
-	stats["rate"] = _stream_rate
+	var stats: Dictionary = _audio.get_stats()
 	stats["rtt_ms"] = rtt_ms
 	return stats
 
@@ -358,7 +346,7 @@ func _open_socket(retry_on_failure: bool) -> Error:
 	_seated = false
 	_closing = false
 	_state_since_msec = Time.get_ticks_msec()
-	_jitter.reset_stream()
+	_audio.reset_stream()
 	return OK
 
 
@@ -376,7 +364,7 @@ func _poll_socket() -> void:
 			if ws.was_string_packet():
 				_on_text(packet.get_string_from_utf8())
 			else:
-				_on_binary(packet)
+				_audio.push_packet(packet)
 			if ws != _ws or _closing:
 				return  # a signal handler left, or replaced the socket
 		if _seated and ping_interval_s > 0.0 and now >= _next_ping_msec:
@@ -401,8 +389,8 @@ func _on_closed(code: int, reason: String, may_retry: bool = true) -> void:
 	_hello_sent = false
 	_seated = false
 	_closing = false
-	_stop_audio()
-	_jitter.reset_stream()
+	_audio.stop()
+	_audio.reset_stream()
 	var retry: bool = (
 		may_retry
 		and auto_reconnect
@@ -437,7 +425,7 @@ func _drop_socket() -> void:
 	_hello_sent = false
 	_seated = false
 	_closing = false
-	_stop_audio()
+	_audio.stop()
 
 
 func _send_text(text: String) -> void:
@@ -487,7 +475,7 @@ func _on_seated(msg: Dictionary, is_attach: bool) -> void:
 	_next_ping_msec = Time.get_ticks_msec() + int(ping_interval_s * 1000.0)
 	var audio: Variant = msg.get("audio")
 	if typeof(audio) == TYPE_DICTIONARY:
-		_start_audio(int((audio as Dictionary).get("rate", 0)))
+		_audio.start(int((audio as Dictionary).get("rate", 0)))
 	_flush_outbox()
 	if is_attach:
 		attached.emit(msg)
@@ -535,107 +523,3 @@ func _on_room_message(type: String, data: Variant) -> void:
 			error.emit(str(d.get("type", "")), str(d.get("message", "")))
 		"audio:error":
 			error.emit("audio", str(d.get("message", "")))
-
-
-# --- audio ------------------------------------------------------------------------------------
-
-
-func _on_binary(packet: PackedByteArray) -> void:
-	var frame: BridgeFrame.Frame = BridgeFrame.parse(packet)
-	if not frame.is_valid():
-		_frames_invalid += 1
-		if _frames_invalid <= 10:
-			push_warning("NarrationClient: bad audio frame: " + frame.error)
-		return
-	if frame.rate != _stream_rate:
-		# First frame without a seated.audio rate, or the stream changed rate: start over.
-		_jitter.reset_stream()
-		_start_audio(frame.rate)
-	if _jitter.push(frame) == JitterBuffer.QUEUED_AFTER_FLUSH and _playback != null:
-		_output_flushed_ms += _output_queued_ms()
-		_restart_output()  # a cancel: drop the cancelled audio the generator still holds
-
-
-func _ensure_player() -> void:
-	if _player != null:
-		return
-	_player = AudioStreamPlayer.new()
-	_player.name = "NarrationAudio"
-	_player.bus = bus
-	_player.volume_db = volume_db
-	# Godot 4.3+ plays through samples by default on the Web, which a generator cannot do:
-	# ask for stream playback where the property exists (it does not in 4.2).
-	var stream_type := &"PLAYBACK_TYPE_STREAM"
-	if (
-		&"playback_type" in _player
-		and ClassDB.class_has_integer_constant(&"AudioServer", stream_type)
-	):
-		_player.set(
-			&"playback_type", ClassDB.class_get_integer_constant(&"AudioServer", stream_type)
-		)
-	add_child(_player, false, Node.INTERNAL_MODE_FRONT)
-
-
-func _start_audio(rate: int) -> void:
-	if rate <= 0 or not is_inside_tree():
-		return
-	_ensure_player()
-	_jitter.jitter_ms = jitter_ms
-	_stream_rate = rate
-	var generator := AudioStreamGenerator.new()
-	generator.mix_rate = float(rate)
-	generator.buffer_length = float(jitter_ms + OUTPUT_MARGIN_MS) / 1000.0
-	_player.stream = generator
-	_silence = PackedVector2Array()
-	_silence.resize(BridgeFrame.samples_per_frame(rate))  # zeros
-	_restart_output()
-
-
-## (Re)starts the generator's playback with an empty buffer. AudioStreamGeneratorPlayback's
-## clear_buffer() refuses while playing, so a new playback is the way to drop queued audio.
-func _restart_output() -> void:
-	_player.play()  # a generator is monophonic: play() replaces the previous playback
-	_playback = _player.get_stream_playback() as AudioStreamGeneratorPlayback
-	_output_capacity = _playback.get_frames_available() if _playback != null else 0
-	_output_restarts += 1
-
-
-func _stop_audio() -> void:
-	if _player != null:
-		_player.stop()
-	_playback = null
-	_stream_rate = 0
-
-
-## Tops the generator up to jitter_ms from the jitter buffer (the target latency lives in the
-## generator; the jitter queue holds what arrives in bursts). When the generator is down to its
-## last frame and the buffer has nothing to give: an underrun while playing, and one frame of
-## silence so that the mixer does not starve.
-func _fill_output() -> void:
-	var target: int = roundi(_stream_rate * jitter_ms / 1000.0)
-	var spf: int = _silence.size()
-	var available: int = _playback.get_frames_available()
-	var queued: int = _output_capacity - available
-	while queued < target:
-		var frame: BridgeFrame.Frame = _jitter.pop(_frames_to_ms(queued))
-		if frame == null:
-			if queued < spf:
-				_jitter.underrun()
-				if available >= spf:
-					_playback.push_buffer(_silence)
-			return
-		if frame.samples > available:
-			return  # cannot happen with buffer_length > lead; the frame is lost rather than stuck
-		_playback.push_buffer(BridgeFrame.to_stereo(frame))
-		queued += frame.samples
-		available -= frame.samples
-
-
-func _output_queued_ms() -> int:
-	if _playback == null:
-		return 0
-	return _frames_to_ms(_output_capacity - _playback.get_frames_available())
-
-
-func _frames_to_ms(frames: int) -> int:
-	return roundi(frames * 1000.0 / _stream_rate) if _stream_rate > 0 else 0
