@@ -1,9 +1,17 @@
+import { closest, distance } from 'fastest-levenshtein';
 import { readFileSync } from 'node:fs';
 import { AppConfigSchema, type AppConfig } from './schema.ts';
 import { ConfigError, configErrorFromZod } from './config-error.ts';
 
 /** Environment variables this loader reads: `VRPG_` + the key path in SCREAMING_SNAKE, `__` between levels. */
 export const ENV_PREFIX = 'VRPG_';
+
+/**
+ * `VRPG_` variables that other readers own, so the loader leaves them alone: the seed spec's
+ * `VRPG_XTTS_*` (plugins/gpu-tier/env-overrides.ts validates them), the bench's `VRPG_BENCH_*`,
+ * the ALSA test fixture's `VRPG_ALSA_*`, the browser tests' `VRPG_CHROMIUM`. Any other `VRPG_` name that maps to no config key is an error.
+ */
+const FOREIGN_ENV_PREFIXES = ['VRPG_XTTS_', 'VRPG_BENCH_', 'VRPG_ALSA_', 'VRPG_CHROMIUM'];
 
 /**
  * Env variable name of a config key path: `playout.prebufferMs` → `VRPG_PLAYOUT__PREBUFFER_MS`,
@@ -98,7 +106,14 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
     if (!path) {
       // A plugin option the file leaves at its default.
       const plugin = pluginNames.find((p) => name.startsWith(envNameOf(['plugins', p]) + '__'));
-      if (!plugin) continue; // VRPG_XTTS_* and friends belong to plugins that read them.
+      if (!plugin) {
+        // Another reader's variable, or an option of a plugin this config does not mount (a shared environment).
+        if (FOREIGN_ENV_PREFIXES.some((p) => name.startsWith(p)) || name.startsWith(envNameOf(['plugins']) + '__')) continue;
+        // A typo (`VRPG_PROT=3000`) must not be ignored in silence while the same typo in a file is an error.
+        const guess = closest(name, [...candidates.keys()]);
+        const hint = distance(name, guess) <= Math.max(2, Math.floor(name.length / 4)) ? `; did you mean ${guess}?` : '';
+        throw new ConfigError(name, `sets no config key (VRPG_ + the key in SCREAMING_SNAKE, __ between levels, e.g. VRPG_PLAYOUT__PREBUFFER_MS)${hint}`);
+      }
       const rest = name.slice(envNameOf(['plugins', plugin]).length + 2).split('__').map(snakeToCamel);
       path = ['plugins', plugin, ...rest];
     }

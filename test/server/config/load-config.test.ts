@@ -59,6 +59,17 @@ describe('loadConfig', () => {
     expect(err.message).to.contain('port').and.to.contain('VRPG_PORT');
   });
 
+  it('refuses a VRPG_ variable that sets no config key, with the closest name, as it refuses the key in a file', () => {
+    const typo = configErrorOf(() => loadConfig({ env: { VRPG_PROT: '3000' } }));
+    expect(typo.key).to.equal('VRPG_PROT');
+    expect(typo.message).to.contain('sets no config key').and.to.contain('did you mean VRPG_PORT?');
+    const nested = configErrorOf(() => loadConfig({ env: { VRPG_PLAYOUT__PREBUFER_MS: '300' } }));
+    expect(nested.message).to.contain('did you mean VRPG_PLAYOUT__PREBUFFER_MS?');
+    expect(configErrorOf(() => loadConfig({ env: { VRPG_ENTIRELY_UNRELATED_SETTING: '1' } })).message).to.not.contain('did you mean');
+    // Other readers' variables pass: the seed spec's VRPG_XTTS_* (gpu-tier), the bench's, options of unmounted plugins.
+    expect(() => loadConfig({ env: { VRPG_XTTS_GPU_STREAMS: '2', VRPG_BENCH_XTTS_DIR: '/x', VRPG_PLUGINS__TTS_XTTS__URL: 'http://x' } })).to.not.throw();
+  });
+
   it('rejects unknown keys in the file', () => {
     const err = configErrorOf(() => loadConfig({ file: configFile({ prot: 1 }), env: {} }));
     expect(err.message).to.contain('prot');
