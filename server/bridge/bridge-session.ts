@@ -173,7 +173,7 @@ export class BridgeSession {
       message: (type, data) => this.sendJson({ type: 'message', message: type, data }),
       state: () => this.queueState(),
       error: (code, message) => this.sendJson({ type: 'message', message: 'error', data: { code, message } }),
-      leave: (code, reason) => this.refuse(code !== undefined && code >= 4000 && code <= 4999 ? code : BridgeClose.ROOM_CLOSED, reason || 'the room closed'),
+      leave: (code, reason) => this.refuse(code !== undefined && code >= 4000 && code <= 4999 ? code : BridgeClose.ROOM_CLOSED, reason || leaveReason(code)),
     });
     this.client = client;
     this.room = room;
@@ -301,6 +301,13 @@ function stateJson(room: Room): string {
     setImmediate(() => stateCache.delete(room));
   }
   return json;
+}
+
+/** Why the room removed a client, when it gave no reason (Colyseus close codes). */
+function leaveReason(code: number | undefined): string {
+  if (code === CloseCode.WITH_ERROR) return 'removed by the room: an error, or more messages per second than it allows';
+  if (code === CloseCode.SERVER_SHUTDOWN) return 'server shutting down';
+  return 'the room closed';
 }
 
 function audioInfo(rate: number | null): object | null {

@@ -66,6 +66,11 @@ const LimitsSchema = z
     maxPayloadBytes: z.number().int().min(4096).default(2 * 1024 * 1024),
     /** Narrations a room may have waiting behind the one playing. */
     maxQueuedNarrations: z.number().int().min(1).max(1000).default(32),
+    /**
+     * Messages one client may send the `table` room per second; the next one disconnects it (Colyseus
+     * `maxMessagesPerSecond`, close code 4002). A DM typing or streaming deltas sends a few a second.
+     */
+    maxMessagesPerSecond: z.number().int().min(1).max(100_000).default(100),
     /** Game-bridge WebSocket connections at most (game-bridge/PROTOCOL.md); the next is closed with 4503. */
     maxBridgeClients: z.number().int().min(1).max(100_000).default(256),
   })

@@ -21,6 +21,8 @@ export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ 
   return class TableRoom extends Room<{ state: TableState }> {
     override state = new TableState();
     override maxClients = MAX_CLIENTS;
+    // A flooding client is disconnected (4002) before it can starve the process (issue 11: 40 000 messages/s).
+    override maxMessagesPerSecond = narrator.config.limits.maxMessagesPerSecond;
     private readonly seats = new Seats(narrator.config.dmSecret);
     override plugins = definePlugins({ narration: narrator.roomPlugin({ role: (client) => this.seats.roleOf(client.sessionId) }) });
 

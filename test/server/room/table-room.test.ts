@@ -209,6 +209,23 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect(rn.cancelled).to.equal(false);
     expect(rn.audioMs).to.be.greaterThan(500);
   });
+
+  it('disconnects a client that floods messages (4002) while another room narrates on untouched', async () => {
+    const { dm } = await table();
+    const other = await TableClient.create(endpoint, { name: 'Bystander' });
+    clients.push(other);
+    const reply = await other.request('narrate', { text: LONG });
+    const id = (reply as { narrationId: string }).narrationId;
+    const flooder = await TableClient.join(endpoint, dm.room.roomId, { name: 'Flood' }); // not in `clients`: it is gone
+    const left = new Promise<number>((resolve) => flooder.room.onLeave((code: number) => resolve(code)));
+    for (let i = 0; i < 2000; i++) flooder.room.send('spam', { i });
+    expect(await left).to.equal(4002);
+    const report = await other.waitForEnd(id, 60_000);
+    expect(report).to.include({ cancelled: false, underruns: 0 });
+    // The flooder's room and its DM are fine.
+    expect(dm.room.connection.isOpen).to.equal(true);
+    await dm.waitForState((s) => s.players?.size === 2);
+  });
 });
 
 describe('table server shutdown (real Colyseus server, SDK and bridge clients)', function () {
