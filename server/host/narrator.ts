@@ -1,4 +1,7 @@
 import type { z } from 'zod';
+import { access, mkdir } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { AppConfigSchema, NarrationRulesSchema, type NarrationRuleSchema, type AppConfig, type AppConfigInput } from '../config/schema.ts';
 import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
@@ -279,6 +282,7 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
   const parsed = AppConfigSchema.safeParse(config);
   if (!parsed.success) throw configErrorFromZod(parsed.error, '');
   const cfg = parsed.data;
+  if (cfg.sinks.includes('wav')) await checkRecordingsDir(cfg.recordingsDir);
   const log = options.log ?? createLogger(cfg.log.level);
   const container = await buildContainer(cfg, { log });
   const models = container.get<ModelManager>(TOKENS.ModelManager);
@@ -301,6 +305,22 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
   } catch (err) {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch((e: unknown) => log.warn({ err: e }, 'cleanup after a failed start'));
     throw err;
+  }
+}
+
+/**
+ * The `wav` sink's folder must exist (it is created) and be writable before any room opens:
+ * otherwise every room's creation failed later with Colyseus's "seat reservation expired" while
+ * the server called itself healthy.
+ * @throws ConfigError `recordingsDir` naming the folder and the system's reason
+ */
+async function checkRecordingsDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, fsConstants.W_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError('recordingsDir', `cannot record to ${resolvePath(dir)}: ${e.code ?? ''} ${e.message.replace(/^[A-Z]+: /, '')} (choose a writable folder, or leave "wav" out of sinks)`.replace(/ {2,}/g, ' '));
   }
 }
 
