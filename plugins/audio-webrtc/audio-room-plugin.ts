@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { RoomPluginContext, RoomPluginFactory } from '../../server/room/room-plugin-factory.ts';
 import { inject, injectable } from 'inversify';
-import { pluginOptionsToken } from '../../server/tokens.ts';
+import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
+import type { AppConfig } from '../../server/config/schema.ts';
 import { WEBRTC_PLUGIN_NAME, type WebRtcOptions } from './options.ts';
 import { answerPayloadSchema, candidatePayloadSchema, describePayloadIssue, emptyPayloadSchema, type FromSink } from './signaling.ts';
 import { mainHub } from './main-hub.ts';
@@ -36,7 +37,11 @@ export class AudioRoomPlugin extends RoomPlugin<Room> {
 
   private readonly log: Logger;
 
-  constructor(private readonly options: WebRtcOptions, private readonly context: RoomPluginContext) {
+  /**
+   * @param sinkOn whether config `sinks` has `webrtc`: without it no sink exists to answer a join,
+   *   which used to go unanswered
+   */
+  constructor(private readonly options: WebRtcOptions, private readonly context: RoomPluginContext, private readonly sinkOn = true) {
     super();
     this.log = context.log;
   }
@@ -45,6 +50,7 @@ export class AudioRoomPlugin extends RoomPlugin<Room> {
     'audio:join': (client: Client, message: unknown) =>
       this.guard(client, 'audio:join', async () => {
         this.parse(emptyPayloadSchema, message ?? {});
+        if (!this.sinkOn) throw new AudioRefused('audio:join: this server does not stream to browsers (config sinks has no "webrtc")');
         if (this.options.mode === 'livekit') return this.sendLiveKitGrant(client);
         this.listeners.add(client.sessionId);
         mainHub.post({ roomId: this.roomId, sessionId: client.sessionId, kind: 'join' });
@@ -177,9 +183,12 @@ export class AudioRoomPlugin extends RoomPlugin<Room> {
 export class AudioRoomPluginFactory implements RoomPluginFactory {
   readonly name = WEBRTC_PLUGIN_NAME;
 
-  constructor(@inject(pluginOptionsToken(WEBRTC_PLUGIN_NAME)) private readonly options: WebRtcOptions) {}
+  constructor(
+    @inject(pluginOptionsToken(WEBRTC_PLUGIN_NAME)) private readonly options: WebRtcOptions,
+    @inject(TOKENS.Config) private readonly config: AppConfig,
+  ) {}
 
   create(context: RoomPluginContext): RoomPlugin {
-    return new AudioRoomPlugin(this.options, context);
+    return new AudioRoomPlugin(this.options, context, this.config.sinks.includes('webrtc'));
   }
 }

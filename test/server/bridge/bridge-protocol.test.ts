@@ -55,7 +55,8 @@ describe('game bridge protocol (real Colyseus server, `ws` clients, instant fixt
   const open = async () => track(await NodeBridgeClient.open(url));
 
   before(async () => {
-    app = await startTableServer(fixtureConfig({ dmSecret: 'sesame' }), createLogger('silent'));
+    // audio-webrtc mounted but `webrtc` not in sinks: a WebRTC audio:join must still get an answer.
+    app = await startTableServer(fixtureConfig({ dmSecret: 'sesame', plugins: { 'audio-webrtc': {} } }), createLogger('silent'));
     url = `ws://127.0.0.1:${app.port}/bridge`;
     endpoint = `ws://127.0.0.1:${app.port}`;
   });
@@ -219,10 +220,12 @@ describe('game bridge protocol (real Colyseus server, `ws` clients, instant fixt
     sdk.onMessage('audio:error', (m) => errors.push(m));
     for (const t of ['narration:status', 'narration:caption', 'narration:start', 'narration:end', 'narration:accepted']) sdk.onMessage(t, () => undefined);
     sdk.send('audio:join', { transport: 'pigeon' });
+    sdk.send('audio:join', {});
     sdk.send('audio:join', { transport: 'bridge' });
     const deadline = Date.now() + 5000;
-    while ((grants.length === 0 || errors.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((grants.length === 0 || errors.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(errors[0].message).to.match(/transport must be "webrtc" or "bridge"/);
+    expect(errors[1].message).to.equal('audio:join: this server does not stream to browsers (config sinks has no "webrtc")');
     expect(grants[0]).to.include({ path: '/bridge', expiresInMs: 30_000 });
     const { token } = grants[0];
 
