@@ -71,6 +71,8 @@ const LimitsSchema = z
      * `maxMessagesPerSecond`, close code 4002). A DM typing or streaming deltas sends a few a second.
      */
     maxMessagesPerSecond: z.number().int().min(1).max(100_000).default(100),
+    /** A streamed narration (`narrate_start`/`stream()`) with no delta for this long ends itself, ms; 0 = never. */
+    streamIdleMs: z.number().int().min(0).max(3_600_000).default(30_000),
     /** Game-bridge WebSocket connections at most (game-bridge/PROTOCOL.md); the next is closed with 4503. */
     maxBridgeClients: z.number().int().min(1).max(100_000).default(256),
   })

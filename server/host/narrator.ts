@@ -152,6 +152,7 @@ export class Narrator implements NarrationRoomHost {
     const narration = new RoomNarration(roomId, {
       rules: this.rulesOf(options.rules),
       maxChars: this.config.limits.maxTextChars,
+      streamIdleMs: this.config.limits.streamIdleMs,
       log: this.log,
       close: () => service.closeRoom(roomId),
     });

@@ -88,11 +88,12 @@ export class RoomNarration {
 
   /**
    * @param options.maxChars config `limits.maxTextChars`
+   * @param options.streamIdleMs config `limits.streamIdleMs`: a stream with no delta for this long ends itself (0/absent: never)
    * @param options.close closes the room's playout (the narration service's `closeRoom`)
    */
   constructor(
     readonly roomId: string,
-    private readonly options: { rules: NarrationRules; maxChars: number; log: Logger; close: () => Promise<void> },
+    private readonly options: { rules: NarrationRules; maxChars: number; streamIdleMs?: number; log: Logger; close: () => Promise<void> },
   ) {
     this.events.setMaxListeners(0);
   }
@@ -176,6 +177,27 @@ export class RoomNarration {
     const s = narrator.stream(this.request(options, 'server:stream'));
     const maxChars = this.options.maxChars;
     let ended = false;
+    // A stream nobody ends (a DM's tab closed, a model that hung) would hold the room `buffering`
+    // forever: after `streamIdleMs` without a delta it ends itself, speaking what it has.
+    const idleMs = this.options.streamIdleMs ?? 0;
+    let idle: NodeJS.Timeout | undefined;
+    const end = () => {
+      ended = true;
+      clearTimeout(idle);
+      s.end();
+    };
+    const arm = () => {
+      if (idleMs <= 0) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        if (ended) return;
+        this.options.log.warn({ roomId: this.roomId, narrationId: s.id, idleMs }, 'stream received no text for limits.streamIdleMs: ended');
+        end();
+      }, idleMs);
+      idle.unref();
+    };
+    arm();
+    s.narration.done.finally(() => clearTimeout(idle)).catch(() => undefined);
     return {
       id: s.id,
       done: s.narration.done,
@@ -185,11 +207,9 @@ export class RoomNarration {
       push: (text: string) => {
         if (ended) throw new NarrationError('no_stream', 'the stream has ended');
         s.push(checkDeltaText(text, s.length, maxChars));
+        arm();
       },
-      end: () => {
-        ended = true;
-        s.end();
-      },
+      end,
     };
   }
 

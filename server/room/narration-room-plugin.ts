@@ -246,6 +246,10 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
           const stream = narration.stream({ trigger: 'dm:stream', receivedAtMs, voice });
           this.streams.get(client.sessionId)?.end();
           this.streams.set(client.sessionId, stream);
+          // Ended any way (narrate_end, cancel, limits.streamIdleMs): the client has no open stream any more.
+          void stream.done.finally(() => {
+            if (this.streams.get(client.sessionId) === stream) this.streams.delete(client.sessionId);
+          }).catch(() => undefined);
           this.accept(client, 'narration:narrate_start', stream.id);
         }),
       'narration:narrate_delta': (client, message) =>

@@ -37,3 +37,30 @@ describe('createNarrator start-up checks', function () {
     await m.close();
   });
 });
+
+describe('streamed narrations', function () {
+  this.timeout(30_000);
+
+  it('ends a stream that receives no text for limits.streamIdleMs, speaking what it had', async () => {
+    const n = await createNarrator(
+      { engine: 'instant', pluginDirs: [FIXTURES], plugins: { 'instant-engine': {} }, sinks: ['bridge'], limits: { streamIdleMs: 300 } },
+      { log: createLogger('silent') },
+    );
+    try {
+      const room = await n.openRoom('idle-stream');
+      const stream = room.stream();
+      stream.push('The door creaks open, and ');
+      // No more deltas and no end(): the DM's tab closed. Before, the room stayed `buffering` for ever.
+      const report = await stream.done;
+      expect(report).to.include({ cancelled: false, text: 'The door creaks open, and ' });
+      expect(report.audioMs).to.be.greaterThan(0);
+      // The status follows the end as a playout event: wait for it (20 ms steps, 2 s at most).
+      for (let i = 0; i < 100 && room.status !== 'idle'; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(room.status).to.equal('idle');
+      expect(() => stream.push('more')).to.throw(/the stream has ended/);
+      await room.close();
+    } finally {
+      await n.close();
+    }
+  });
+});
