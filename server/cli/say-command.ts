@@ -35,6 +35,11 @@ export async function runSay(text: string, opts: CommonOptions & EngineFlags & {
     await room.close();
     process.stdout.write(JSON.stringify(report) + '\n');
     if (opts.out) process.stderr.write(`wrote ${resolve(opts.out)}\n`);
+    // A failed synthesis is not a success: the report says why, the exit code says so too.
+    if (report.error) {
+      process.stderr.write(`vrpg-narrator: say: ${report.error}\n`);
+      process.exitCode = 1;
+    }
   } finally {
     await narrator.close();
   }

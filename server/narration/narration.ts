@@ -34,6 +34,11 @@ export interface NarrationReport {
   cancelled: boolean;
   cancelLatencyMs: number | null;
   paused: boolean;
+  /**
+   * Why the narration failed, or null: chunks whose synthesis failed (the rest was still spoken), or
+   * an engine that produced no audio at all. A failure is never reported as a plain success.
+   */
+  error: string | null;
 }
 
 /** A narration in flight on the main thread: its text, chunks, synthesis state and cancel handle. */
@@ -45,6 +50,9 @@ export class Narration {
   synthesisMs = 0;
   synthesizedSamples = 0;
   firstFrameAtMs: number | null = null;
+  /** Chunks whose synthesis failed, and the first failure's message. */
+  failedChunks = 0;
+  firstError: string | null = null;
   /** Set when the playout reported the narration's last frame. */
   stats: PlayoutNarrationStats | null = null;
   /** Resolves when the playout reported the narration's end (played out or cancelled). */
@@ -70,9 +78,17 @@ export class Narration {
     }
   }
 
+  /** A chunk (or, `index` null, the whole narration) failed to synthesize: the report will say so. */
+  noteFailure(index: number | null, message: string): void {
+    this.failedChunks++;
+    this.firstError ??= index === null ? message : `chunk ${index}: ${message}`;
+  }
+
   /** The report line of this narration. */
   report(): NarrationReport {
     const s = this.stats;
+    const cancelled = s?.cancelled ?? this.abort.signal.aborted;
+    const audioMs = round(s?.audioMs ?? 0);
     const synthesizedSeconds = this.synthesizedSamples / this.sampleRate;
     const firstFrame = s?.firstFrameAtMs ?? this.firstFrameAtMs;
     return {
@@ -82,14 +98,17 @@ export class Narration {
       chunks: this.chunks.length,
       ttfaMs: firstFrame === null ? null : round(firstFrame - this.receivedAtMs),
       firstBlockMs: s?.firstBlockAtMs == null ? null : round(s.firstBlockAtMs - this.receivedAtMs),
-      audioMs: round(s?.audioMs ?? 0),
+      audioMs,
       synthesisMs: round(this.synthesisMs),
       rtf: synthesizedSeconds > 0 ? Math.round((this.synthesisMs / 1000 / synthesizedSeconds) * 1e4) / 1e4 : null,
       underruns: s?.underruns ?? 0,
       gapMs: round(s?.gapMs ?? 0),
-      cancelled: s?.cancelled ?? this.abort.signal.aborted,
+      cancelled,
       cancelLatencyMs: s?.cancelLatencyMs === null || s?.cancelLatencyMs === undefined ? null : round(s.cancelLatencyMs),
       paused: s?.paused ?? false,
+      error: this.failedChunks > 0
+        ? `${this.failedChunks} of ${this.chunks.length} chunk(s) failed to synthesize: ${this.firstError}`
+        : !cancelled && s !== null && audioMs === 0 ? 'the engine produced no audio' : null,
     };
   }
 

@@ -189,7 +189,7 @@ export class RoomNarrator {
         this.live.delete(n.id);
         const report = n.finish(event.stats);
         if (report.cancelLatencyMs !== null) metrics.cancelLatencyMs.observe(report.cancelLatencyMs);
-        metrics.narrations.inc({ outcome: report.cancelled ? 'cancelled' : 'played' });
+        metrics.narrations.inc({ outcome: report.cancelled ? 'cancelled' : report.error ? 'failed' : 'played' });
         listener.onNarrationEnd?.(report);
         break;
       }
@@ -285,7 +285,10 @@ export class RoomNarrator {
       }
       while (window.length > 0) await this.settleHead(n, window, delivery);
     } catch (err) {
-      if (!isAbortError(err) && !signal.aborted) log.error({ roomId, narrationId: n.id, err }, 'narration synthesis failed');
+      if (!isAbortError(err) && !signal.aborted) {
+        log.error({ roomId, narrationId: n.id, err }, 'narration synthesis failed');
+        n.noteFailure(null, err instanceof Error ? err.message : String(err));
+      }
     } finally {
       if (!signal.aborted) playout.endNarration(roomId, n.id);
     }
@@ -361,6 +364,7 @@ export class RoomNarrator {
       if (isAbortError(err) || n.abort.signal.aborted) throw err;
       // One bad chunk must not end the narration or the room.
       log.warn({ roomId, narrationId: n.id, chunkIndex: head.index, err: (err as Error).message }, 'chunk synthesis failed');
+      n.noteFailure(head.index, err instanceof Error ? err.message : String(err));
     } finally {
       window.shift();
       const next = window[0];

@@ -81,6 +81,8 @@ export interface NarrationReport {
   readonly cancelled: boolean;
   readonly cancelLatencyMs: number | null;
   readonly paused: boolean;
+  /** Why the narration failed (chunks the engine could not synthesize, or no audio at all), or null. */
+  readonly error: string | null;
 }
 
 /**

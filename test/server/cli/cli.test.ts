@@ -38,7 +38,8 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     const narrations = room.narrations as Array<Record<string, any>>;
     expect(narrations.length).to.be.at.least(8);
     for (const n of narrations) {
-      expect(n).to.have.keys(['id', 'trigger', 'text', 'chunks', 'ttfaMs', 'firstBlockMs', 'audioMs', 'synthesisMs', 'rtf', 'underruns', 'gapMs', 'cancelled', 'cancelLatencyMs', 'paused']);
+      expect(n).to.have.keys(['id', 'trigger', 'text', 'chunks', 'ttfaMs', 'firstBlockMs', 'audioMs', 'synthesisMs', 'rtf', 'underruns', 'gapMs', 'cancelled', 'cancelLatencyMs', 'paused', 'error']);
+      expect(n.error, n.trigger).to.equal(null);
       expect(n.audioMs, n.trigger).to.be.greaterThan(0);
       expect(n.ttfaMs, n.trigger).to.be.a('number');
       expect(n.underruns, n.trigger).to.equal(0);

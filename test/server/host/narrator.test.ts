@@ -64,3 +64,38 @@ describe('streamed narrations', function () {
     }
   });
 });
+
+describe('engine faults in the report', function () {
+  this.timeout(30_000);
+
+  it('reports a narration with failed chunks as failed, never as a plain success, and the room carries on', async () => {
+    const n = await createNarrator(
+      { engine: 'instant', pluginDirs: [FIXTURES], plugins: { 'instant-engine': { charsPerSecond: 60, failOn: 'XYZZY' } }, sinks: ['bridge'] },
+      { log: createLogger('silent') },
+    );
+    try {
+      const room = await n.openRoom('faults');
+      // Only the failing chunk is lost: the rest is spoken, and the report says what went wrong.
+      const partly = await room.narrate(
+        'The gate opens onto a long and silent courtyard, full of leaves that nobody has swept for years. ' +
+        'A fountain stands dry in the middle, its basin cracked from side to side. ' +
+        'XYZZY, says the statue by the well, and nothing happens at all. ' +
+        'Somewhere a crow calls twice, and then the wind is all you hear.',
+      ).done;
+      expect(partly.chunks).to.be.greaterThan(1);
+      expect(partly.audioMs).to.be.greaterThan(0);
+      expect(partly.error).to.match(/^1 of \d+ chunk\(s\) failed to synthesize: chunk \d+: instant engine: chunk \d+ asked to fail$/);
+      const nothing = await room.narrate('XYZZY.').done;
+      expect(nothing).to.include({ cancelled: false, audioMs: 0 });
+      expect(nothing.error).to.match(/^1 of 1 chunk\(s\) failed to synthesize/);
+      const fine = await room.narrate('All is well.').done;
+      expect(fine.error).to.equal(null);
+      expect(fine.audioMs).to.be.greaterThan(0);
+      const metrics = await n.metrics.registry.getSingleMetricAsString('vrpg_narrations_total');
+      expect(metrics).to.contain('outcome="failed"} 2').and.to.contain('outcome="played"} 1');
+      await room.close();
+    } finally {
+      await n.close();
+    }
+  });
+});
