@@ -44,17 +44,28 @@ export class XttsHttpBackend implements XttsBackend {
     return this.voices.loadedFrom;
   }
 
-  /** @throws Error naming the URL and the cause when the server cannot be reached; voice errors of XttsVoiceStore.load */
+  /**
+   * Checks the server speaks the configured API: `GET /languages` (xtts-streaming-server) or
+   * `GET /v1/models` (openai) must answer 2xx — a 404 used to count as "reachable", and every
+   * narration then came back silent with no error.
+   * @throws Error naming the URL and the cause when the server cannot be reached or answers that
+   *   request with an error status; voice errors of XttsVoiceStore.load
+   */
   async init(): Promise<void> {
     const probe = this.options.protocol === 'openai' ? `${this.base}/v1/models` : `${this.base}/languages`;
+    let status: number;
+    let statusText: string;
     try {
-      // Any HTTP answer, even 404, proves the server is there; only transport failures count.
       const res = await fetch(probe, { signal: AbortSignal.any([AbortSignal.timeout(REACHABILITY_TIMEOUT_MS), this.closing.signal]) });
       await res.body?.cancel();
-      this.log.info({ url: this.base, protocol: this.options.protocol, status: res.status }, 'XTTS server reachable');
+      ({ status, statusText } = res);
     } catch (err) {
       throw new Error(`XTTS server at ${this.base} is not reachable (GET ${probe}): ${describe(err)}`, { cause: err });
     }
+    if (status < 200 || status > 299) {
+      throw new Error(`XTTS server at ${this.base} answered GET ${probe} with ${status} ${statusText}: not a ${this.options.protocol} API there (check plugins.tts-xtts.url and protocol)`);
+    }
+    this.log.info({ url: this.base, protocol: this.options.protocol, status }, 'XTTS server reachable');
     if (this.options.protocol === 'xtts-streaming-server') await this.voices.load();
   }
 

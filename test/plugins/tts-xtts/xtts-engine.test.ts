@@ -248,6 +248,11 @@ describe('XttsEngine against a stand-in XTTS server (loopback)', () => {
       server = await XttsStandInServer.start(); // for afterEach
     });
 
+    it('init refuses a server that does not speak the API (404 at the probe: a wrong URL), naming what it answered', async () => {
+      const err = await rejection(engine({ url: `${server.url}/wrong/prefix` }).init());
+      expect(err.message).to.contain(`answered GET ${server.url}/wrong/prefix/languages with 404`).and.to.contain('not a xtts-streaming-server API there');
+    });
+
     it('refuses an unsupported language or unknown voice at once, and calls before init', async () => {
       expect(() => engine().synthesize(chunk(), undefined, new AbortController().signal)).to.throw(/before init/);
       const e = await ready();
