@@ -144,7 +144,6 @@ export class NarrationService {
           const oldest = this.closedRooms.shift()!;
           if (!this.rooms.has(oldest)) this.reports.delete(oldest);
         }
-        this.metrics.fifoDepthMs.remove({ room: roomId });
         this.narrating.delete(roomId);
         this.metrics.roomsNarrating.set(this.narrating.size);
       }
@@ -158,11 +157,12 @@ export class NarrationService {
     return { rooms: [...this.reports.values()] };
   }
 
-  /** Updates gauges that are read, not pushed (FIFO depth). Called by the /metrics handler. */
+  /** Updates gauges that are read, not pushed (FIFO depth, open rooms). Called by the /metrics handler. */
   refreshGauges(): void {
-    for (const roomId of this.rooms.keys()) {
-      this.metrics.fifoDepthMs.set({ room: roomId }, this.playout.bufferedMs(roomId));
-    }
+    let deepest = 0;
+    for (const roomId of this.rooms.keys()) deepest = Math.max(deepest, this.playout.bufferedMs(roomId));
+    this.metrics.fifoDepthMaxMs.set(deepest);
+    this.metrics.roomsOpen.set(this.rooms.size);
   }
 
   /** Open rooms. */

@@ -31,10 +31,18 @@ export class NarrationMetrics {
     buckets: [1, 2, 5, 10, 20, 30, 50, 100, 250],
     registers: [this.registry],
   });
-  readonly fifoDepthMs = new Gauge({
-    name: 'vrpg_fifo_depth_ms',
-    help: 'Audio queued in the room FIFO and not yet played, ms',
-    labelNames: ['room'],
+  /**
+   * The deepest room FIFO, not one series per room: /metrics is often scraped unauthenticated, and
+   * room ids are join keys (issue 11: the page listed every room's id to anyone).
+   */
+  readonly fifoDepthMaxMs = new Gauge({
+    name: 'vrpg_fifo_depth_max_ms',
+    help: 'Audio queued and not yet played in the fullest room FIFO, ms',
+    registers: [this.registry],
+  });
+  readonly roomsOpen = new Gauge({
+    name: 'vrpg_rooms_open',
+    help: 'Rooms whose narration is open',
     registers: [this.registry],
   });
   readonly roomsNarrating = new Gauge({

@@ -226,6 +226,17 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect(dm.room.connection.isOpen).to.equal(true);
     await dm.waitForState((s) => s.players?.size === 2);
   });
+
+  it('serves /metrics with counts and no room ids (room ids are join keys)', async () => {
+    const { dm } = await table();
+    const reply = await dm.request('narrate', { text: 'The lanterns flicker.' });
+    await dm.waitForEnd((reply as { narrationId: string }).narrationId);
+    const text = await (await fetch(`http://127.0.0.1:${app.port}/metrics`)).text();
+    expect(text).to.match(/^vrpg_rooms_open [1-9]\d*$/m);
+    expect(text).to.match(/^vrpg_fifo_depth_max_ms \d/m);
+    expect(text).to.match(/^vrpg_narrations_total\{outcome="played"\} [1-9]/m);
+    expect(text).to.not.contain(dm.room.roomId);
+  });
 });
 
 describe('table server shutdown (real Colyseus server, SDK and bridge clients)', function () {
