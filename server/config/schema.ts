@@ -73,6 +73,11 @@ const LimitsSchema = z
     maxMessagesPerSecond: z.number().int().min(1).max(100_000).default(100),
     /** A streamed narration (`narrate_start`/`stream()`) with no delta for this long ends itself, ms; 0 = never. */
     streamIdleMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    /**
+     * Game events one player may send per minute (a token bucket: bursts up to this many, refilled
+     * evenly); past it `narration:error` `rate_limited`. The DM is not limited. 0 = no limit.
+     */
+    playerEventsPerMinute: z.number().int().min(0).max(100_000).default(20),
     /** Game-bridge WebSocket connections at most (game-bridge/PROTOCOL.md); the next is closed with 4503. */
     maxBridgeClients: z.number().int().min(1).max(100_000).default(256),
   })

@@ -108,6 +108,11 @@ export class Narrator implements NarrationRoomHost {
     return { name, sampleRate, languages };
   }
 
+  /** Config `limits.playerEventsPerMinute` (the room plugin's player event budget). */
+  get playerEventsPerMinute(): number {
+    return this.config.limits.playerEventsPerMinute;
+  }
+
   /** Config `dmSecret` (the default seat policy's). */
   get dmSecret(): string | undefined {
     return this.config.dmSecret;
@@ -153,6 +158,7 @@ export class Narrator implements NarrationRoomHost {
       rules: this.rulesOf(options.rules),
       maxChars: this.config.limits.maxTextChars,
       streamIdleMs: this.config.limits.streamIdleMs,
+      maxQueued: this.config.limits.maxQueuedNarrations,
       log: this.log,
       close: () => service.closeRoom(roomId),
     });

@@ -5,7 +5,9 @@
  * - `unknown_voice`: the engine has no such voice for the room's language
  * - `unknown_event`, `bad_event` (a missing, too long or badly typed field): the rules table
  * - `not_allowed`: the sender's role may not do this (a player sending a DM command)
- * - `queue_full`: the room already has `limits.maxQueuedNarrations` narrations waiting
+ * - `queue_full`: the room already has `limits.maxQueuedNarrations` narrations waiting (for a
+ *   player's event: the players' share of them; the last quarter is kept for the DM)
+ * - `rate_limited`: a player sent more events than `limits.playerEventsPerMinute`
  * - `no_stream`: a stream delta or end without an open stream
  * - `closed`: the room's narration, or the whole narrator, is closed
  */
@@ -19,6 +21,7 @@ export type NarrationErrorCode =
   | 'bad_event'
   | 'not_allowed'
   | 'queue_full'
+  | 'rate_limited'
   | 'no_stream'
   | 'closed';
 

@@ -88,12 +88,13 @@ export class RoomNarration {
 
   /**
    * @param options.maxChars config `limits.maxTextChars`
+   * @param options.maxQueued config `limits.maxQueuedNarrations` (players' events get all but {@link dmReserve} of it)
    * @param options.streamIdleMs config `limits.streamIdleMs`: a stream with no delta for this long ends itself (0/absent: never)
    * @param options.close closes the room's playout (the narration service's `closeRoom`)
    */
   constructor(
     readonly roomId: string,
-    private readonly options: { rules: NarrationRules; maxChars: number; streamIdleMs?: number; log: Logger; close: () => Promise<void> },
+    private readonly options: { rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger; close: () => Promise<void> },
   ) {
     this.events.setMaxListeners(0);
   }
@@ -160,7 +161,15 @@ export class RoomNarration {
     if (typeof type !== 'string' || type.length === 0 || type.length > 64) throw new NarrationError('bad_request', 'event type must be a string of 1–64 characters');
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new NarrationError('bad_request', 'event fields must be an object');
     const receivedAtMs = options.receivedAtMs ?? nowMs();
-    const rendered = this.options.rules.render({ ...fields, type }, options.as ?? 'dm', options.context ?? {});
+    const as = options.as ?? 'dm';
+    const rendered = this.options.rules.render({ ...fields, type }, as, options.context ?? {});
+    if (as === 'player') {
+      // Players' events may fill the queue only so far: the DM's own narrations always find room.
+      const playersShare = this.options.maxQueued - dmReserve(this.options.maxQueued);
+      if (narrator.pendingCount >= playersShare) {
+        throw new NarrationError('queue_full', `too many narrations waiting (${narrator.pendingCount}) for a player's event; the last ${dmReserve(this.options.maxQueued)} places are the DM's`);
+      }
+    }
     if (rendered.text.length > this.options.maxChars) {
       throw new NarrationError('text_too_long', `narration of "${type}" is longer than ${this.options.maxChars} characters`);
     }
@@ -274,4 +283,14 @@ export class RoomNarration {
       }
     }
   }
+}
+
+/**
+ * Places of the room's narration queue that players' events may not take, so the DM's own
+ * narrations always find room: a quarter, at least one (issue 11: 33 accepted player events used to
+ * refuse the DM's `narrate`).
+ * @param maxQueued config `limits.maxQueuedNarrations`
+ */
+export function dmReserve(maxQueued: number): number {
+  return Math.max(1, Math.floor(maxQueued / 4));
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNarrator } from '../../../server/host/narrator.ts';
 import { ConfigError } from '../../../server/config/config-error.ts';
+import type { NarrationError } from '../../../server/narration/narration-error.ts';
 import { createLogger } from '../../../server/observability/log.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins', import.meta.url));
@@ -93,6 +94,40 @@ describe('engine faults in the report', function () {
       expect(fine.audioMs).to.be.greaterThan(0);
       const metrics = await n.metrics.registry.getSingleMetricAsString('vrpg_narrations_total');
       expect(metrics).to.contain('outcome="failed"} 2').and.to.contain('outcome="played"} 1');
+      await room.close();
+    } finally {
+      await n.close();
+    }
+  });
+});
+
+describe('the narration queue', function () {
+  this.timeout(30_000);
+
+  it('keeps the last quarter of limits.maxQueuedNarrations for the DM: players\' events cannot starve the DM', async () => {
+    const n = await createNarrator(
+      { engine: 'instant', pluginDirs: [FIXTURES], plugins: { 'instant-engine': { charsPerSecond: 5 } }, sinks: ['bridge'], limits: { maxQueuedNarrations: 8 } },
+      { log: createLogger('silent') },
+    );
+    try {
+      const room = await n.openRoom('queue');
+      let accepted = 0;
+      let refusal: NarrationError | null = null;
+      for (let i = 0; i < 12 && !refusal; i++) {
+        try {
+          room.event('dice_roll', { name: 'Ana', dice: '1d6', result: 3 }, { as: 'player' });
+          accepted++;
+        } catch (err) {
+          refusal = err as NarrationError;
+        }
+      }
+      expect(accepted).to.equal(6); // 8 − the DM's 2
+      expect(refusal).to.include({ code: 'queue_full' });
+      expect(refusal!.message).to.contain('the last 2 places are the DM\'s');
+      // The DM still gets in (twice), and an event sent as DM too.
+      room.narrate('Silence, all of you.');
+      room.event('dice_roll', { name: 'Mira', dice: '1d6', result: 6 });
+      room.cancel();
       await room.close();
     } finally {
       await n.close();

@@ -237,6 +237,21 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect(text).to.match(/^vrpg_narrations_total\{outcome="played"\} [1-9]/m);
     expect(text).to.not.contain(dm.room.roomId);
   });
+
+  it('limits a player to limits.playerEventsPerMinute events (rate_limited) and never the DM', async () => {
+    const { dm, player } = await table();
+    const codes: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const r = await player.request('event', { type: 'dice_roll', name: 'Ana', dice: '1d4', result: i % 4 + 1 });
+      codes.push(r.ok ? 'ok' : ((r as { message: string }).message.startsWith('too many events') ? 'rate_limited' : (r as { message: string }).message));
+    }
+    // A burst of 20 (the default budget), then refused; the DM's command still goes through.
+    expect(codes.slice(0, 20).every((c) => c === 'ok'), codes.join(',')).to.equal(true);
+    expect(codes.slice(20), codes.join(',')).to.deep.equal(['rate_limited', 'rate_limited', 'rate_limited', 'rate_limited']);
+    const cancel = dm.request('narrate', { text: 'Enough dice.', }, 10_000);
+    expect((await cancel).ok).to.equal(true);
+    dm.send('cancel');
+  });
 });
 
 describe('table server shutdown (real Colyseus server, SDK and bridge clients)', function () {
