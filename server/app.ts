@@ -35,6 +35,27 @@ async function listen(server: Server, config: AppConfig): Promise<void> {
   });
 }
 
+/**
+ * Colyseus's log through ours, one line per event: Colyseus prints whole stacks with `console`
+ * (every refused join — a wrong dmSecret, a bad name — was ~10 lines on the host's console).
+ * The first line goes out at `warn`; the stack only at `debug`.
+ */
+function colyseusLogger(log: Logger): Record<'debug' | 'info' | 'warn' | 'error' | 'trace', (...args: unknown[]) => void> {
+  const line = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+  const first = (args: unknown[]) => line(args).split('\n')[0]!;
+  const c = log.child({ part: 'colyseus' });
+  return {
+    trace: (...args) => c.trace(line(args)),
+    debug: (...args) => c.debug(line(args)),
+    info: (...args) => c.info(first(args)),
+    warn: (...args) => c.warn(first(args)),
+    error: (...args) => {
+      c.warn(first(args));
+      c.debug({ stack: line(args) }, 'colyseus error detail');
+    },
+  };
+}
+
 /** Our game server: a Colyseus server with the `table` room, narrated by one {@link Narrator}. */
 export interface TableServer {
   readonly server: Server;
@@ -60,6 +81,7 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
       transport: new WebSocketTransport({ maxPayload: config.limits.maxPayloadBytes }),
       gracefullyShutdown: false,
       greet: false,
+      logger: colyseusLogger(log),
       express: (app) => narrator.mountHttp(app as unknown as ExpressLike, { page: true }),
     });
     server.define(TABLE_ROOM, createTableRoom(narrator, log));

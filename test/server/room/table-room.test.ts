@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -254,7 +255,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
   });
 });
 
-describe('table server shutdown (real Colyseus server, SDK and bridge clients)', function () {
+describe('table server shutdown and logging (real Colyseus server, SDK and bridge clients)', function () {
   this.timeout(60_000);
 
   it('closes SDK clients with 4001 (server shutdown) and bridge clients with 1001, not a plain leave', async () => {
@@ -270,5 +271,30 @@ describe('table server shutdown (real Colyseus server, SDK and bridge clients)',
     expect(await left).to.equal(4001);
     expect(await bridge.closed).to.deep.equal({ code: 1001, reason: 'server shutting down' });
   });
-});
 
+  it('logs a refused join as one line through the server\'s logger, not a stack on the console', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const { config } = loadConfig({
+      env: {},
+      overrides: { port: 0, host: '127.0.0.1', sinks: ['wav'], plugins: { 'tts-espeak': {} }, dmSecret: 'sesame', recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-log-')) },
+    });
+    const app = await startTableServer(config, log);
+    const printed: unknown[] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      const dm = await TableClient.create(`ws://127.0.0.1:${app.port}`, { name: 'Mira' });
+      const refused = await TableClient.join(`ws://127.0.0.1:${app.port}`, dm.room.roomId, { name: 'Eve', dmSecret: 'guess' }).then(() => null, (e: Error) => e.message);
+      expect(refused).to.match(/wrong dmSecret/);
+      await dm.leave();
+    } finally {
+      console.error = consoleError;
+      await app.close();
+    }
+    const colyseus = lines.map((l) => JSON.parse(l) as { part?: string; msg: string }).filter((l) => l.part === 'colyseus');
+    expect(colyseus.some((l) => /wrong dmSecret/.test(l.msg)), lines.join('')).to.equal(true);
+    expect(colyseus.every((l) => !l.msg.includes('\n')), 'one line each').to.equal(true);
+    expect(printed.filter((p) => /wrong dmSecret/.test(String(p))), 'printed on the console').to.deep.equal([]);
+  });
+});
