@@ -40,6 +40,11 @@ export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ 
       if (!parsed.success) throw new Error(`join options: ${describeIssue(parsed.error)}`);
       const secret = narrator.config.dmSecret;
       if (parsed.data.dmSecret !== undefined && parsed.data.dmSecret !== secret) throw new Error('join options: wrong dmSecret');
+      // One name per person at a table: the player list, `{players}` and captions name people by it.
+      const name = parsed.data.name.toLocaleLowerCase();
+      for (const p of this.state.players.values()) {
+        if (p.name.toLocaleLowerCase() === name) throw new Error(`join options: name "${parsed.data.name}" is taken at this table`);
+      }
       return true;
     }
 

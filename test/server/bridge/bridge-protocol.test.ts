@@ -61,8 +61,14 @@ describe('game bridge protocol (real Colyseus server, `ws` clients, instant fixt
     endpoint = `ws://127.0.0.1:${app.port}`;
   });
 
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.ws.terminate();
+  afterEach(async () => {
+    // Gone from their rooms before the next test joins-or-creates one (the table room refuses a taken name).
+    for (const c of clients.splice(0)) {
+      c.ws.terminate();
+      const seat = c.messages.find((m) => m.type === 'seated');
+      const seated = () => seat && matchMaker.getLocalRoomById(seat.roomId)?.clients.getById(seat.sessionId);
+      for (let i = 0; i < 100 && seated(); i++) await new Promise((r) => setTimeout(r, 20));
+    }
   });
 
   after(async () => {

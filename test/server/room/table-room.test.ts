@@ -68,6 +68,7 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
       // A lone surrogate cannot be encoded as UTF-8: seated, it broke every other client's state decoding.
       [{ name: 'Bob\uD800' }, /name contains a lone UTF-16 surrogate/],
       [{ name: 'Ana\u202Eevil' }, /name contains bidirectional formatting characters/],
+      [{ name: ' mira ' }, /name "mira" is taken at this table/],
       [{ name: 'Eve', dmSecret: 'guess' }, /wrong dmSecret/],
     ] as const) {
       let message = '';
