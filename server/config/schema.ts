@@ -25,6 +25,34 @@ const TemplateSchema = z.string().min(1).superRefine((template, ctx) => {
   }
 });
 
+/**
+ * What one event field may hold (rule `fields`), so a sender cannot make the narrator say anything:
+ * `{type: "integer" | "number", min?, max?}`, `{enum: [...]}` (one of these words), or text
+ * `{maxChars?, pattern?}` (a JavaScript regular expression the whole value must match).
+ */
+export const FieldSpecSchema = z.union([
+  z.object({ type: z.enum(['integer', 'number']), min: z.number().optional(), max: z.number().optional() }).strict(),
+  z.object({ enum: z.array(z.string().min(1).max(100)).min(1).max(200) }).strict(),
+  z
+    .object({
+      type: z.literal('text').optional(),
+      maxChars: z.number().int().min(1).max(500).optional(),
+      pattern: z.string().min(1).max(200).refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'pattern: not a valid regular expression').optional(),
+    })
+    .strict(),
+]);
+export type FieldSpec = z.infer<typeof FieldSpecSchema>;
+
+/** Fields a template may take from the room rather than the event (server/room/narration-room-plugin.ts). */
+export const CONTEXT_FIELDS = ['players'] as const;
+
 export const NarrationRuleSchema = z
   .object({
     template: TemplateSchema,
@@ -33,8 +61,22 @@ export const NarrationRuleSchema = z
     players: z.boolean().default(false),
     /** Engine voice for this event's narration (e.g. an NPC's cloned XTTS voice); unset = the room's. */
     voice: VoiceName.optional(),
+    /**
+     * What each field may hold; with `fields`, every placeholder must be declared here and values are
+     * checked against it. Without, any string up to 500 characters, number or boolean.
+     */
+    fields: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), FieldSpecSchema).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (!rule.fields) return;
+    for (const m of rule.template.matchAll(/\{([a-zA-Z_][a-zA-Z0-9_]*)\??\}/g)) {
+      const name = m[1]!;
+      if (!Object.hasOwn(rule.fields, name) && !(CONTEXT_FIELDS as readonly string[]).includes(name)) {
+        ctx.addIssue({ code: 'custom', path: ['fields'], message: `placeholder {${name}} of the template is not declared in fields` });
+      }
+    }
+  });
 export type NarrationRule = z.infer<typeof NarrationRuleSchema>;
 
 /** A rules table: event type (lowercase letters, digits, `_`) → rule. */
@@ -42,9 +84,13 @@ export const NarrationRulesSchema = z.record(z.string().regex(/^[a-z][a-z0-9_]*$
 
 /** The default rules table; a config file's `rules` replaces it whole. */
 export const defaultRules: Record<string, z.input<typeof NarrationRuleSchema>> = {
-  player_joined: { template: '{name} joins the table.', priority: 'queue', players: true },
+  player_joined: { template: '{name} joins the table.', priority: 'queue', players: true, fields: { name: { maxChars: 40 } } },
   enter_location: { template: 'You enter {location}. {description?}', priority: 'queue', players: false },
-  dice_roll: { template: '{name} rolls {dice} and gets {result}.', priority: 'queue', players: true },
+  dice_roll: {
+    template: '{name} rolls {dice} and gets {result}.', priority: 'queue', players: true,
+    // Players send this one: dice notation and a number, not free text for the narrator to read out.
+    fields: { name: { maxChars: 40 }, dice: { pattern: '^\\d{0,3}d\\d{1,4}([+-]\\d{1,4})?$' }, result: { type: 'integer', min: -1000, max: 100000 } },
+  },
   combat_start: { template: 'Combat begins! {enemies} attack. Roll for initiative.', priority: 'interrupt', players: false },
   npc_says: { template: '{npc} says: {line}', priority: 'queue', players: false },
 };

@@ -1,4 +1,4 @@
-import type { NarrationRule } from '../config/schema.ts';
+import type { FieldSpec, NarrationRule } from '../config/schema.ts';
 import { NarrationError } from '../narration/narration-error.ts';
 
 /** A game event as a client sends it: `{ type, ...fields }`. */
@@ -51,6 +51,8 @@ export class NarrationRules {
       if (value === undefined || value === null || value === '') {
         throw new NarrationError('bad_event', `event "${event.type}" needs field "${name}"`);
       }
+      const spec = rule.fields && Object.hasOwn(rule.fields, name) ? rule.fields[name] : undefined;
+      if (spec) return checkField(event.type, name, value, spec);
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       if (typeof value === 'boolean') return value ? 'yes' : 'no';
       if (typeof value !== 'string') throw new NarrationError('bad_event', `event "${event.type}" field "${name}" must be a string or number`);
@@ -63,4 +65,38 @@ export class NarrationRules {
   private playerEventTypes(): string[] {
     return this.eventTypes().filter((t) => this.rules[t].players);
   }
+}
+
+/** Patterns of `fields` specs, compiled once (a rule's spec objects live as long as the rules). */
+const compiled = new WeakMap<object, RegExp>();
+
+/**
+ * A field value against its rule's spec (rule `fields`).
+ * @returns the text the placeholder takes
+ * @throws NarrationError `bad_event` naming the field and what it may hold
+ */
+function checkField(type: string, name: string, value: unknown, spec: FieldSpec): string {
+  const bad = (what: string) => new NarrationError('bad_event', `event "${type}" field "${name}" must be ${what}`);
+  if ('enum' in spec) {
+    if (typeof value !== 'string' || !spec.enum.includes(value)) throw bad(`one of ${spec.enum.join(', ')}`);
+    return value;
+  }
+  if (spec.type === 'integer' || spec.type === 'number') {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    const range = spec.min !== undefined || spec.max !== undefined ? ` ${spec.min ?? '−∞'}–${spec.max ?? '∞'}` : '';
+    const ok = typeof n === 'number' && Number.isFinite(n) && (spec.type === 'number' || Number.isInteger(n))
+      && (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max);
+    if (!ok) throw bad(`${spec.type === 'integer' ? 'an integer' : 'a number'}${range}`);
+    return String(n);
+  }
+  if (typeof value !== 'string') throw bad('text');
+  const text = spec as Extract<FieldSpec, { maxChars?: number }>;
+  const max = text.maxChars ?? MAX_FIELD_CHARS;
+  if (value.length > max) throw bad(`at most ${max} characters`);
+  if (text.pattern) {
+    let re = compiled.get(text);
+    if (!re) compiled.set(text, (re = new RegExp(text.pattern)));
+    if (!re.test(value)) throw bad(`text matching ${text.pattern}`);
+  }
+  return value;
 }

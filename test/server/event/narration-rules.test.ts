@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { NarrationRules } from '../../../server/event/narration-rules.ts';
 import { NarrationError } from '../../../server/narration/narration-error.ts';
+import { NarrationRulesSchema } from '../../../server/config/schema.ts';
 
 const rules = new NarrationRules({
   enter_location: { template: 'You enter {location}. {description?}', priority: 'queue', players: false },
@@ -51,5 +52,40 @@ describe('NarrationRules', () => {
 
   it('does not read inherited properties as event types', () => {
     expect(() => rules.render({ type: 'constructor' }, 'dm')).to.throw(NarrationError, /unknown event type/);
+  });
+});
+
+describe('NarrationRules with declared fields', () => {
+  const parsed = NarrationRulesSchema.parse({
+    dice_roll: {
+      template: '{name} rolls {dice} and gets {result}.', players: true,
+      fields: { name: { maxChars: 12 }, dice: { pattern: '^\\d{0,3}d\\d{1,4}([+-]\\d{1,4})?$' }, result: { type: 'integer', min: 1, max: 100 } },
+    },
+    cast: { template: '{name} casts {spell}.', players: true, fields: { name: {}, spell: { enum: ['light', 'shield'] } } },
+  });
+  const typed = new NarrationRules(parsed);
+
+  it('takes values that fit their spec, numbers given as text included', () => {
+    expect(typed.render({ type: 'dice_roll', name: 'Ana', dice: '2d6+1', result: '9' }, 'player').text).to.equal('Ana rolls 2d6+1 and gets 9.');
+    expect(typed.render({ type: 'cast', name: 'Bo', spell: 'light' }, 'player').text).to.equal('Bo casts light.');
+  });
+
+  it('refuses free text where the rule declared dice, a number or a word list, naming what the field may hold', () => {
+    const bad = (event: Record<string, unknown>, expected: RegExp) =>
+      expect(() => typed.render({ type: 'dice_roll', name: 'Ana', dice: '1d20', result: 5, ...event }, 'player'), JSON.stringify(event)).to.throw(NarrationError, expected);
+    bad({ dice: 'nothing. The DM is a fraud' }, /field "dice" must be text matching/);
+    bad({ result: 'seventeen, and the king is dead' }, /field "result" must be an integer 1–100/);
+    bad({ result: 3.5 }, /must be an integer 1–100/);
+    bad({ result: 101 }, /must be an integer 1–100/);
+    bad({ name: 'A very long name indeed' }, /field "name" must be at most 12 characters/);
+    expect(() => typed.render({ type: 'cast', name: 'Bo', spell: 'fireball' }, 'player')).to.throw(NarrationError, /field "spell" must be one of light, shield/);
+  });
+
+  it('refuses at startup a template placeholder its fields do not declare', () => {
+    const r = NarrationRulesSchema.safeParse({ trap: { template: '{name} finds {loot}.', fields: { name: {} } } });
+    expect(r.success).to.equal(false);
+    expect(r.error!.issues[0]!.message).to.equal('placeholder {loot} of the template is not declared in fields');
+    // {players} comes from the room, not the event: no declaration needed.
+    expect(NarrationRulesSchema.safeParse({ roll_call: { template: 'At the table: {players}.', fields: {} } }).success).to.equal(true);
   });
 });
