@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { CloseCode, Server, matchMaker } from '@colyseus/core';
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import type { Logger } from 'pino';
@@ -32,6 +32,30 @@ async function listen(server: Server, config: AppConfig): Promise<void> {
       for (const listener of theirs) http.on('error', listener);
       resolve();
     }, reject);
+  });
+}
+
+/** Largest HTTP request body the table server reads, bytes: join options are a name and a secret. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Refuses HTTP requests whose body could exceed `maxBytes` (413) before Colyseus's matchmaking
+ * route reads it: that route has no limit (a 50 MB POST cost 253 MB of memory). A body must state
+ * its `Content-Length` (every HTTP client does for a JSON body); a chunked one is refused (411).
+ * Wraps the server's current `request` listeners, as the bridge wraps `upgrade`.
+ */
+function limitRequestBodies(http: HttpServer, maxBytes: number): void {
+  const others = http.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  http.removeAllListeners('request');
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const length = req.headers['content-length'];
+    const refuse = (status: number, error: string) => {
+      res.once('finish', () => req.destroy()); // the unread body is not waited for
+      res.writeHead(status, { 'Content-Type': 'application/json', Connection: 'close' }).end(JSON.stringify({ error }));
+    };
+    if (length !== undefined && !(Number(length) <= maxBytes)) return refuse(413, `request body over ${maxBytes} bytes`);
+    if (length === undefined && req.headers['transfer-encoding'] !== undefined) return refuse(411, `a request body needs a Content-Length (at most ${maxBytes} bytes)`);
+    for (const listener of others) listener.call(http, req, res);
   });
 }
 
@@ -86,7 +110,9 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
     });
     server.define(TABLE_ROOM, createTableRoom(narrator, log));
     await listen(server, config);
-    narrator.attachBridge((server.transport as unknown as { server: HttpServer }).server);
+    const http = (server.transport as unknown as { server: HttpServer }).server;
+    limitRequestBodies(http, MAX_BODY_BYTES);
+    narrator.attachBridge(http);
   } catch (err) {
     await narrator.close();
     throw err;

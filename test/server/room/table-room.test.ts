@@ -254,6 +254,16 @@ describe('table room (real Colyseus server, SDK clients, espeak-ng engine)', fun
     expect((await cancel).ok).to.equal(true);
     dm.send('cancel');
   });
+
+  it('refuses a matchmaking request body over 16 KiB (413) without reading it; joins go on', async () => {
+    const junk = JSON.stringify({ name: 'Eve', junk: 'x'.repeat(1024 * 1024) });
+    const res = await fetch(`http://127.0.0.1:${app.port}/matchmake/create/table`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: junk });
+    expect(res.status).to.equal(413);
+    expect(await res.json()).to.deep.equal({ error: 'request body over 16384 bytes' });
+    const ok = await TableClient.create(endpoint, { name: 'Zoe' });
+    clients.push(ok);
+    expect(ok.room.roomId).to.be.a('string');
+  });
 });
 
 describe('table server shutdown and logging (real Colyseus server, SDK and bridge clients)', function () {
