@@ -12,6 +12,7 @@ import { CancelSchema, DeltaSchema, GameEventSchema, NarrateSchema, StreamStartS
 import { NarrationState } from './narration-state.ts';
 import type { RoomPluginContext, RoomPluginFactory } from './room-plugin-factory.ts';
 import { Seats, type Role } from './seats.ts';
+import { EventBudgets } from './event-budget.ts';
 
 /** Options of `narrator.roomPlugin()`: what the host room decides. */
 export interface NarrationPluginOptions {
@@ -73,8 +74,8 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
   private readonly seats: Seats | null;
   /** Join options of the room's clients, for the role callback and display names. */
   private readonly joinOptions = new Map<string, unknown>();
-  /** Players' event budgets (token buckets of `playerEventsPerMinute`), by session. */
-  private readonly eventBudgets = new Map<string, { tokens: number; atMs: number }>();
+  /** Players' event budgets (`limits.playerEventsPerMinute`). */
+  private readonly eventBudgets: EventBudgets;
   /** One open stream per client (`narration:narrate_start` … `narration:narrate_end`). */
   private readonly streams = new Map<string, NarrationStreamHandle>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -90,6 +91,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
   ) {
     super();
     this.seats = options.role ? null : new Seats(host.dmSecret);
+    this.eventBudgets = new EventBudgets(host.playerEventsPerMinute);
     const context: RoomPluginContext = { log: host.log, nameOf: (sessionId) => this.nameOf(sessionId) ?? sessionId };
     this.parts = host.roomPluginFactories.map((f) => f.create({ ...context, log: host.log.child({ plugin: f.name }) }));
     const messages: Record<string, Handler> = { ...this.ownMessages() };
@@ -207,7 +209,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
     this.streams.get(client.sessionId)?.end();
     this.streams.delete(client.sessionId);
     this.joinOptions.delete(client.sessionId);
-    this.eventBudgets.delete(client.sessionId);
+    this.eventBudgets.forget(client.sessionId);
     this.seats?.leave(client.sessionId);
     this.host.bridgeSeatLeft(this.room.roomId, client.sessionId);
     for (const part of this.parts) await hook(part, 'onLeave', client, code);
@@ -235,7 +237,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
         this.guard(client, 'narration:event', (narration, receivedAtMs) => {
           const { type, ...fields } = parse(GameEventSchema, message);
           const as = this.roleOf(client);
-          if (as === 'player') this.spendEventToken(client.sessionId, receivedAtMs);
+          if (as === 'player') this.eventBudgets.spend(client.sessionId, receivedAtMs);
           const n = narration.event(type, fields, { as, context: { players: this.playerNames() }, receivedAtMs });
           this.accept(client, 'narration:event', n.id);
         }),
@@ -287,23 +289,6 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
       'narration:pause': (client) => this.guard(client, 'narration:pause', (narration) => (this.requireDm(client, 'narration:pause'), narration.pause())),
       'narration:resume': (client) => this.guard(client, 'narration:resume', (narration) => (this.requireDm(client, 'narration:resume'), narration.resume())),
     };
-  }
-
-  /**
-   * Takes one token of the player's event budget (bursts of `playerEventsPerMinute`, refilled evenly).
-   * @throws NarrationError `rate_limited` when the bucket is empty
-   */
-  private spendEventToken(sessionId: string, nowMs: number): void {
-    const perMinute = this.host.playerEventsPerMinute;
-    if (perMinute <= 0) return;
-    const b = this.eventBudgets.get(sessionId) ?? { tokens: perMinute, atMs: nowMs };
-    b.tokens = Math.min(perMinute, b.tokens + ((nowMs - b.atMs) * perMinute) / 60_000);
-    b.atMs = nowMs;
-    this.eventBudgets.set(sessionId, b);
-    if (b.tokens < 1) {
-      throw new NarrationError('rate_limited', `too many events: a player may send ${perMinute} a minute; wait ${Math.ceil(((1 - b.tokens) * 60) / perMinute)} s`);
-    }
-    b.tokens -= 1;
   }
 
   private openStream(client: Client): NarrationStreamHandle {
