@@ -57,6 +57,8 @@ export interface ProbeSnapshot {
   readonly loudBlocks: number;
   readonly maxPeak: number;
   readonly audioStates: string[];
+  /** Streams metered so far (more than one: the SDK replaced its stream, e.g. after a retry). */
+  readonly meters: number;
   readonly errors: Array<{ type: string; message: string }>;
   readonly state: { players: Array<{ id: string; name: string; role: string }>; status: string; role: string | null } | null;
   readonly audioState: string | null;

@@ -47,7 +47,7 @@ const now = () => performance.timeOrigin + performance.now();
 const workletUrl = URL.createObjectURL(new Blob([${JSON.stringify(WORKLET)}], { type: 'text/javascript' }));
 const p = {
   client: null, captions: [], reports: [], audioStates: [], errors: [],
-  loudAt: [], silentAt: [], loudBlocks: 0, maxPeak: 0, ctx: null,
+  loudAt: [], silentAt: [], loudBlocks: 0, maxPeak: 0, ctx: null, nodeReady: null, source: null, metered: null, meters: 0,
   async connect(opts) {
     const c = await NarrationClient.connect({ url: location.origin, ...opts });
     p.client = c;
@@ -56,24 +56,38 @@ const p = {
     c.on('error', (e) => p.errors.push(e));
     c.on('audio', (a) => { p.audioStates.push(a.state); if (a.state === 'playing') p.meter(); });
     if (c.audioState === 'playing') p.meter();
+    // A stream can also change with no state change (a renegotiation while playing): look every 100 ms.
+    p.poll = setInterval(() => { if (p.client.audioState === 'playing') p.meter(); }, 100);
     return { sessionId: c.sessionId, roomId: c.roomId };
   },
+  /** Meters the client's current stream; a new one (the SDK renegotiated or retried) replaces the old source. */
   async meter() {
-    if (p.ctx || !p.client.mediaStream) return;
-    const ctx = new AudioContext();
-    p.ctx = ctx;
-    await ctx.audioWorklet.addModule(workletUrl);
-    const node = new AudioWorkletNode(ctx, 'energy-probe');
-    node.port.onmessage = (ev) => {
-      const m = ev.data, t = now();
-      if (m.kind === 'loud') { p.loudAt.push(t); p.loudBlocks++; }
-      else if (m.kind === 'block') p.loudBlocks++;
-      else p.silentAt.push(t - m.silentForSec * 1000);
-      if (m.peak > p.maxPeak) p.maxPeak = m.peak;
-    };
-    ctx.createMediaStreamSource(p.client.mediaStream).connect(node);
-    node.connect(ctx.destination); // a worklet only runs while pulled; it writes nothing, so this adds no sound
-    if (ctx.state !== 'running') await ctx.resume();
+    const stream = p.client.mediaStream;
+    if (!stream || stream === p.metered) return;
+    p.metered = stream;
+    if (!p.ctx) {
+      const ctx = new AudioContext();
+      p.ctx = ctx;
+      p.nodeReady = ctx.audioWorklet.addModule(workletUrl).then(() => {
+        const node = new AudioWorkletNode(ctx, 'energy-probe');
+        node.port.onmessage = (ev) => {
+          const m = ev.data, t = now();
+          if (m.kind === 'loud') { p.loudAt.push(t); p.loudBlocks++; }
+          else if (m.kind === 'block') p.loudBlocks++;
+          else p.silentAt.push(t - m.silentForSec * 1000);
+          if (m.peak > p.maxPeak) p.maxPeak = m.peak;
+        };
+        node.connect(ctx.destination); // a worklet only runs while pulled; it writes nothing, so this adds no sound
+        return node;
+      });
+    }
+    const node = await p.nodeReady;
+    if (p.metered !== stream) return; // a newer stream arrived while the worklet loaded
+    if (p.source) p.source.disconnect();
+    p.source = p.ctx.createMediaStreamSource(stream);
+    p.source.connect(node);
+    p.meters++;
+    if (p.ctx.state !== 'running') await p.ctx.resume();
   },
   async until(pred, timeoutMs, what) {
     const end = now() + timeoutMs;
@@ -89,13 +103,13 @@ const p = {
   firstLoudAfter(t, timeoutMs) { return p.until(() => p.loudAt.find((x) => x >= t), timeoutMs, 'sound'); },
   firstSilentAfter(t, timeoutMs) { return p.until(() => p.silentAt.find((x) => x >= t), timeoutMs, 'silence'); },
   waitEnd(id, timeoutMs) { return p.until(() => p.reports.find((r) => r.id === id), timeoutMs, 'the end of narration ' + id); },
-  waitPlaying(timeoutMs) { return p.until(() => p.client.audioState === 'playing' && p.ctx && p.ctx.state === 'running', timeoutMs, 'audio playing (state ' + (p.client && p.client.audioState) + ')'); },
+  waitPlaying(timeoutMs) { return p.until(() => p.client.audioState === 'playing' && p.source && p.ctx.state === 'running', timeoutMs, 'audio playing (state ' + (p.client && p.client.audioState) + ')'); },
   stats() { return p.client.getStats(); },
   snapshot() {
     return { captions: p.captions, loudAt: p.loudAt, silentAt: p.silentAt, loudBlocks: p.loudBlocks, maxPeak: p.maxPeak,
-      audioStates: p.audioStates, errors: p.errors, state: p.client && p.client.state, audioState: p.client && p.client.audioState };
+      audioStates: p.audioStates, meters: p.meters, errors: p.errors, state: p.client && p.client.state, audioState: p.client && p.client.audioState };
   },
-  async leave() { await p.client.leave(); if (p.ctx) await p.ctx.close(); },
+  async leave() { clearInterval(p.poll); await p.client.leave(); if (p.ctx) await p.ctx.close(); },
 };
 window.__probe = p;
 `;
