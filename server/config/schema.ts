@@ -124,6 +124,19 @@ const LimitsSchema = z
      * evenly); past it `narration:error` `rate_limited`. The DM is not limited. 0 = no limit.
      */
     playerEventsPerMinute: z.number().int().min(0).max(100_000).default(20),
+    /**
+     * Refused messages (`narration:error`, `audio:error`) answered per client per minute: a burst of
+     * this many, then refilled evenly; the refusals past it are counted and not answered, so a client
+     * that sends what the room refuses and never reads cannot make the server buffer its answers
+     * (issue 11: +197 MB). 0 = refusals are never answered. server/room/error-budget.ts
+     */
+    errorRepliesPerMinute: z.number().int().min(0).max(100_000).default(30),
+    /**
+     * Refused messages one client may cause per minute (a burst of this many, refilled evenly) before
+     * it is disconnected with close code 4429 "too many refused messages"; 0 = never disconnected.
+     * Set it above `errorRepliesPerMinute`: a page with a bug loop is answered first, then silenced.
+     */
+    refusalsPerMinute: z.number().int().min(0).max(1_000_000).default(240),
     /** Game-bridge WebSocket connections at most (game-bridge/PROTOCOL.md); the next is closed with 4503. */
     maxBridgeClients: z.number().int().min(1).max(100_000).default(256),
   })

@@ -20,6 +20,7 @@ import { defaultSynthesisPolicy, fixedPolicySource, type SynthesisPolicySource }
 import type { TtsEngine } from '../synthesis/tts-engine.ts';
 import { NarrationRoomPlugin, type NarrationPluginOptions, type NarrationRoomHost } from '../room/narration-room-plugin.ts';
 import type { RoomPluginFactory } from '../room/room-plugin-factory.ts';
+import type { ErrorBudgetOptions } from '../room/error-budget.ts';
 import { mountWebClient, type ExpressLike } from '../../game-bridge/web/serve.ts';
 import { TOKENS } from '../tokens.ts';
 import { BridgeServer, type BridgeStats } from '../bridge/bridge-server.ts';
@@ -111,6 +112,12 @@ export class Narrator implements NarrationRoomHost {
   /** Config `limits.playerEventsPerMinute` (the room plugin's player event budget). */
   get playerEventsPerMinute(): number {
     return this.config.limits.playerEventsPerMinute;
+  }
+
+  /** Config `limits.errorRepliesPerMinute` and `limits.refusalsPerMinute` (the room plugin's per-client error budget). */
+  get errorBudget(): ErrorBudgetOptions {
+    const { errorRepliesPerMinute, refusalsPerMinute } = this.config.limits;
+    return { repliesPerMinute: errorRepliesPerMinute, refusalsPerMinute };
   }
 
   /** Config `dmSecret` (the default seat policy's). */

@@ -13,6 +13,7 @@ import { NarrationState } from './narration-state.ts';
 import type { RoomPluginContext, RoomPluginFactory } from './room-plugin-factory.ts';
 import { Seats, type Role } from './seats.ts';
 import { EventBudgets } from './event-budget.ts';
+import { ErrorBudgets, type ErrorBudgetOptions } from './error-budget.ts';
 
 /** Options of `narrator.roomPlugin()`: what the host room decides. */
 export interface NarrationPluginOptions {
@@ -33,6 +34,8 @@ export interface NarrationRoomHost {
   readonly dmSecret?: string;
   /** Config `limits.playerEventsPerMinute` (0 = no limit). */
   readonly playerEventsPerMinute: number;
+  /** Config `limits.errorRepliesPerMinute` and `limits.refusalsPerMinute`: each client's error budget. */
+  readonly errorBudget: ErrorBudgetOptions;
   readonly log: Logger;
   /** Mounted plugins' room parts (WebRTC signaling), created per room. */
   readonly roomPluginFactories: readonly RoomPluginFactory[];
@@ -76,6 +79,8 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
   private readonly joinOptions = new Map<string, unknown>();
   /** Players' event budgets (`limits.playerEventsPerMinute`). */
   private readonly eventBudgets: EventBudgets;
+  /** Clients' error budgets: refusals answered, then counted in silence, then a disconnect (4429). */
+  private readonly errorBudgets: ErrorBudgets;
   /** One open stream per client (`narration:narrate_start` … `narration:narrate_end`). */
   private readonly streams = new Map<string, NarrationStreamHandle>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -92,6 +97,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
     super();
     this.seats = options.role ? null : new Seats(host.dmSecret);
     this.eventBudgets = new EventBudgets(host.playerEventsPerMinute);
+    this.errorBudgets = new ErrorBudgets(host.errorBudget, host.log);
     const context: RoomPluginContext = { log: host.log, nameOf: (sessionId) => this.nameOf(sessionId) ?? sessionId };
     this.parts = host.roomPluginFactories.map((f) => f.create({ ...context, log: host.log.child({ plugin: f.name }) }));
     const messages: Record<string, Handler> = { ...this.ownMessages() };
@@ -210,6 +216,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
     this.streams.delete(client.sessionId);
     this.joinOptions.delete(client.sessionId);
     this.eventBudgets.forget(client.sessionId);
+    this.errorBudgets.forget(client.sessionId);
     this.seats?.leave(client.sessionId);
     this.host.bridgeSeatLeft(this.room.roomId, client.sessionId);
     for (const part of this.parts) await hook(part, 'onLeave', client, code);
@@ -314,16 +321,32 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
       const rest = transport === undefined ? message : Object.fromEntries(Object.entries(message as object).filter(([k]) => k !== 'transport'));
       if (transport === undefined || transport === 'webrtc') {
         if (webrtc) return webrtc(client, rest);
-        return client.send('audio:error', { message: 'audio:join: this server has no WebRTC audio (mount plugins/audio-webrtc); use transport "bridge"' });
+        return this.refuseAudio(client, 'audio:join: this server has no WebRTC audio (mount plugins/audio-webrtc); use transport "bridge"');
       }
-      if (transport !== 'bridge') return client.send('audio:error', { message: 'audio:join: transport must be "webrtc" or "bridge"' });
-      if (Object.keys(rest as object).length > 0) return client.send('audio:error', { message: `audio:join: unknown field(s): ${Object.keys(rest as object).join(', ')}` });
+      if (transport !== 'bridge') return this.refuseAudio(client, 'audio:join: transport must be "webrtc" or "bridge"');
+      if (Object.keys(rest as object).length > 0) return this.refuseAudio(client, `audio:join: unknown field(s): ${Object.keys(rest as object).join(', ').slice(0, 200)}`);
       try {
         client.send('audio:bridge', this.host.bridgeGrant(this.room.roomId, client.sessionId));
       } catch (err) {
-        client.send('audio:error', { message: `audio:join: ${err instanceof Error ? err.message : String(err)}` });
+        this.refuseAudio(client, `audio:join: ${err instanceof Error ? err.message : String(err)}`);
       }
     };
+  }
+
+  /**
+   * Answers a refused client message with `narration:error` `{type, code, message}`, within the
+   * client's error budget (server/room/error-budget.ts; config `limits.errorRepliesPerMinute`,
+   * `limits.refusalsPerMinute`): past its replies a client's refusals are counted in silence, past its
+   * refusals it is disconnected with close code 4429 "too many refused messages". The host room's own
+   * refusals (an unknown message type) go through here too, so a client has one budget per room.
+   */
+  refuse(client: Client, error: ErrorMessage): void {
+    this.errorBudgets.answer(this.room, client, 'narration:error', error);
+  }
+
+  /** `audio:error` `{ message }` for a refused `audio:join`, from the same budget as {@link refuse}. */
+  private refuseAudio(client: Client, message: string): void {
+    this.errorBudgets.answer(this.room, client, 'audio:error', { message });
   }
 
   private requireDm(client: Client, type: string): void {
@@ -368,7 +391,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
         ? { type, code: err.code, message: err.message }
         : { type, code: 'internal', message: `internal error handling "${type}"` };
       if (!(err instanceof NarrationError)) this.host.log.error({ roomId: this.room.roomId, type, err }, 'message handler failed');
-      client.send('narration:error', payload);
+      this.refuse(client, payload);
     }
   }
 }

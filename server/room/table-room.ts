@@ -28,7 +28,7 @@ export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ 
 
     override messages = {
       _: (client: Client, type: string | number) =>
-        client.send('narration:error', {
+        this.plugins.narration.refuse(client, {
           type: String(type).slice(0, 64),
           code: 'bad_request',
           message: `unknown message type; allowed: ${NARRATION_MESSAGES.join(', ')}, audio:*`,
