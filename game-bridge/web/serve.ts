@@ -10,6 +10,7 @@ export interface ExpressLike {
 
 /** The part of an Express response used here. */
 export interface ResponseLike {
+  status(code: number): ResponseLike;
   set(field: string, value: string): unknown;
   send(body: string | Uint8Array | Buffer): unknown;
   json(body: unknown): unknown;

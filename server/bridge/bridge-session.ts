@@ -109,7 +109,7 @@ export class BridgeSession {
       this.ws.close(code, closeReason(reason));
       setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
     }
-    this.teardown(code === BridgeClose.LEFT || code === BridgeClose.ROOM_CLOSED ? CloseCode.CONSENTED : CloseCode.ABNORMAL_CLOSURE);
+    this.teardown();
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
@@ -158,7 +158,8 @@ export class BridgeSession {
 
   private async join(req: JoinRequest): Promise<void> {
     const rate = this.audioRate(req.audio);
-    const options = { ...(req.options ?? {}), name: req.name };
+    // `role` asks for the seat too (the `table` room's `seat` join option), unless `options` already says.
+    const options = { ...(req.role ? { seat: req.role } : {}), ...(req.options ?? {}), name: req.name };
     const auth = createAuthContext({ headers: this.request.headers as Record<string, string | undefined>, remoteAddress: this.request.socket.remoteAddress });
     let reservation: { sessionId: string; roomId: string; name: string };
     try {
@@ -274,16 +275,20 @@ export class BridgeSession {
   }
 
   private onSocketClosed(): void {
-    this.teardown(CloseCode.ABNORMAL_CLOSURE);
+    this.teardown();
   }
 
-  /** Stops audio and leaves the room once; `code` tells the room a consented leave from a drop. */
-  private teardown(code: number): void {
+  /**
+   * Stops audio and leaves the room once. The room always sees a consented leave (`onLeave`, never
+   * `onDrop`): the bridge protocol has no reconnection token, so a seat held for a reconnection
+   * window (server/room/table-room.ts) would only keep a name and the DM seat from the living.
+   */
+  private teardown(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.joinTimer);
     if (this.audio) this.ctx.hub.remove(this.audio);
-    this.client?.closed(code);
+    this.client?.closed(CloseCode.CONSENTED);
     if (this.roomId && this.attachedSession) this.ctx.unregisterAttached(this.roomId, this.attachedSession, this);
     this.ctx.closed(this);
   }

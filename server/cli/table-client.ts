@@ -9,6 +9,14 @@ export type TableReply =
   | { ok: true; type: string; narrationId: string }
   | { ok: false; type: string; message: string };
 
+/** `table` join options (server/room/messages.ts JoinOptionsSchema). */
+export interface TableJoinOptions {
+  readonly name: string;
+  readonly seat?: 'dm' | 'player';
+  readonly dmSecret?: string;
+  readonly tableCode?: string;
+}
+
 /**
  * A seat at a narrated room through the official `@colyseus/sdk` client, for the demo
  * and the tests: sends narration commands (`request('narrate', …)` sends `narration:narrate`),
@@ -17,6 +25,8 @@ export type TableReply =
  */
 export class TableClient {
   readonly reports = new Map<string, NarrationReport>();
+  /** `table:seat` answers, oldest first: the seat given at join, then every change (handover, promotion, reconnection). */
+  readonly seats: Array<{ role: 'dm' | 'player'; reason: string }> = [];
   readonly errors: Array<{ type: string; message: string }> = [];
   private readonly waiting: Array<(r: TableReply) => void> = [];
   private readonly endWaiters = new Map<string, Array<(r: NarrationReport) => void>>();
@@ -32,16 +42,17 @@ export class TableClient {
       for (const resolve of this.endWaiters.get(r.id) ?? []) resolve(r);
       this.endWaiters.delete(r.id);
     });
+    room.onMessage('table:seat', (m: { role: 'dm' | 'player'; reason: string }) => this.seats.push(m));
     for (const type of ['narration:start', 'narration:status', 'narration:caption']) room.onMessage(type, () => undefined);
   }
 
   /** Creates a new room of type `roomName` (default `table`) and sits at it. */
-  static async create(endpoint: string, options: { name: string; dmSecret?: string }, roomName = 'table'): Promise<TableClient> {
+  static async create(endpoint: string, options: TableJoinOptions, roomName = 'table'): Promise<TableClient> {
     return new TableClient(await new Client(endpoint).create(roomName, options));
   }
 
   /** Joins an existing room by id. */
-  static async join(endpoint: string, roomId: string, options: { name: string; dmSecret?: string }): Promise<TableClient> {
+  static async join(endpoint: string, roomId: string, options: TableJoinOptions): Promise<TableClient> {
     return new TableClient(await new Client(endpoint).joinById(roomId, options));
   }
 

@@ -142,6 +142,22 @@ const LimitsSchema = z
   })
   .strict();
 
+/** The `table` room's seats (server/room/seats.ts) and joins (README "Seats, reconnection and table codes"). */
+const TableSchema = z
+  .object({
+    /**
+     * How long a dropped seat (the DM's included) is kept for its owner to come back with the SDK's
+     * reconnection token, ms (Colyseus `allowReconnection`); 0 = a drop is a leave.
+     */
+    reconnectWindowMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    /**
+     * A join code every `table` join must carry (`tableCode` join option), for a server whose room ids
+     * may leak; unset = the creator of a table may set one for that table alone.
+     */
+    code: z.string().min(4).max(64).optional(),
+  })
+  .strict();
+
 /**
  * The application config: the JSON config file, validated, defaults filled.
  * Every key can be overridden by a `VRPG_*` environment variable (server/config/env.ts).
@@ -150,7 +166,16 @@ export const AppConfigSchema = z
   .object({
     /** TCP port of the game server (HTTP + WebSocket). */
     port: z.number().int().min(0).max(65535).default(2567),
+    /**
+     * Address to listen on: `0.0.0.0` (every interface: phones on the LAN can join), a LAN address
+     * (that network only), or `127.0.0.1` (this machine only).
+     */
     host: z.string().min(1).default('0.0.0.0'),
+    /**
+     * Bearer token `GET /metrics` requires (`Authorization: Bearer <token>`); unset = /metrics answers
+     * requests from this machine (loopback) only.
+     */
+    metricsToken: z.string().min(16).max(200).optional(),
     /** Plugins to mount: folder name under plugins/ → its options (validated by the plugin). */
     plugins: z
       .record(z.string(), z.record(z.string(), z.unknown()))
@@ -171,8 +196,9 @@ export const AppConfigSchema = z
     sinks: z.array(z.string().min(1)).default(['native', 'wav', 'webrtc', 'bridge']),
     /** Folder of the per-room WAV recordings (`room-<roomId>.wav`). */
     recordingsDir: z.string().min(1).default('recordings'),
-    /** Whoever joins with this secret is DM; unset = the first to join is DM. */
+    /** Only a join presenting this secret may take the DM seat (server/room/seats.ts); unset = the room's creator, or whoever asks while it is free. */
     dmSecret: z.string().min(1).optional(),
+    table: TableSchema.default(TableSchema.parse({})),
     playout: PlayoutSchema.default(PlayoutSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     rules: NarrationRulesSchema.default(() => NarrationRulesSchema.parse(defaultRules)),

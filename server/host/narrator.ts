@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import './websocket-global.ts';
 import { access, mkdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
@@ -10,6 +11,7 @@ import { NarrationService, type RoomReport } from '../narration/narration-servic
 import { NarrationError } from '../narration/narration-error.ts';
 import { RoomNarration } from '../narration/room-narration.ts';
 import { NarrationMetrics } from '../observability/metrics.ts';
+import { metricsRefusal } from '../observability/metrics-access.ts';
 import { createLogger } from '../observability/log.ts';
 import { ThreadedPlayout } from '../playout/threaded-playout.ts';
 import type { PlayoutThreadStats } from '../playout/playout-protocol.ts';
@@ -25,7 +27,7 @@ import { mountWebClient, type ExpressLike } from '../../game-bridge/web/serve.ts
 import { TOKENS } from '../tokens.ts';
 import { BridgeServer, type BridgeStats } from '../bridge/bridge-server.ts';
 import { BridgeTokens, TOKEN_TTL_MS } from '../bridge/bridge-tokens.ts';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { buildContainer } from './plugin-host.ts';
 
 /** The config `createNarrator` takes: the same schema as `serve --config` (server/config/schema.ts), defaults filled in. */
@@ -183,7 +185,12 @@ export class Narrator implements NarrationRoomHost {
   async mountHttp(app: ExpressLike, options: { page?: boolean } = {}): Promise<void> {
     const { service, models, engine } = this.parts;
     await mountWebClient(app, { rules: this.config.rules, page: options.page ?? false });
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', async (req, res) => {
+      const refused = metricsRefusal(req as IncomingMessage, this.config.metricsToken);
+      if (refused) {
+        res.status(refused.status).json({ error: refused.reason });
+        return;
+      }
       service.refreshGauges();
       this.metrics.bridgeConnections.set(this.bridge?.stats().connections ?? 0);
       res.set('Content-Type', this.metrics.registry.contentType);

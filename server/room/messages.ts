@@ -22,8 +22,11 @@ export const NARRATION_MESSAGES = [
 ] as const;
 export type NarrationMessageType = (typeof NARRATION_MESSAGES)[number];
 
-/** `table` room join options: `{ name, dmSecret? }`. */
-export const JoinOptionsSchema = z.object({
+/**
+ * `table` room join options: `{ name, seat?, dmSecret?, tableCode? }`, strict (an unknown key is
+ * refused, so a join cannot park junk in the room: issue 11 saw a 500 KB key accepted).
+ */
+export const JoinOptionsSchema = z.strictObject({
   name: z
     .string({ error: 'name must be a string' })
     .trim()
@@ -33,7 +36,11 @@ export const JoinOptionsSchema = z.object({
       const problem = textProblem(s);
       if (problem) ctx.addIssue({ code: 'custom', message: `name contains ${problem}` });
     }),
+  /** The seat asked for (server/room/seats.ts); absent = DM for the first to join, player after. */
+  seat: z.enum(['dm', 'player'], { error: 'seat must be "dm" or "player"' }).optional(),
   dmSecret: z.string().max(200).optional(),
+  /** The table's join code, when the config or the table's creator set one. */
+  tableCode: z.string().max(64).optional(),
 });
 export type JoinOptions = z.infer<typeof JoinOptionsSchema>;
 

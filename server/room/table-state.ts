@@ -10,6 +10,8 @@ export class Player extends Schema {
   @type('string') name: string = '';
   /** `dm` may narrate, cancel, pause, resume; `player` may send the events the rules allow. */
   @type('string') role: Role = 'player';
+  /** False while the seat waits for its owner to reconnect (config `table.reconnectWindowMs`). */
+  @type('boolean') connected: boolean = true;
 }
 
 /**
