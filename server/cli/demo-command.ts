@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startTableServer } from '../app.ts';
 import type { NarrationReport } from '../narration/narration.ts';
+import type { RoomReport } from '../narration/narration-service.ts';
 import { configFor, type CommonOptions } from './common.ts';
 import { TableClient, type TableReply } from './table-client.ts';
 
@@ -33,6 +34,9 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
   const endpoint = `ws://127.0.0.1:${app.port}`;
   const step = (what: string) => process.stderr.write(`[demo ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
   let roomId = '';
+  // The narrator releases a room's reports when the room closes (everyone left): report.json is
+  // the DM's `narration:end` reports, in the order the narrations were requested.
+  let narrations: NarrationReport[] = [];
   try {
     const dm = await TableClient.create(endpoint, { name: 'Mira', dmSecret: config.dmSecret });
     roomId = dm.room.roomId;
@@ -96,12 +100,14 @@ export async function runDemo(opts: CommonOptions & { out: string }): Promise<vo
     await dm.waitForEnd(cancelled);
     await sleep(200); // a little trailing silence in the recording
 
+    narrations = ids.flatMap((id) => dm.reports.get(id) ?? []);
     for (const c of [bruno, ana, dm]) await c.leave();
   } finally {
     await app.close();
   }
-  const report = app.narrator.report();
-  for (const room of report.rooms) if (room.wav) room.wav = basename(room.wav);
+  // The `wav` sink's file in `out` (recordingsDir), named as NarrationService.wavPathOf names it.
+  const room: RoomReport = { roomId, wav: `room-${roomId}.wav`, sampleRate: app.narrator.engine.sampleRate, narrations };
+  const report = { rooms: [room] };
   writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   printSummary(report.rooms.flatMap((r) => r.narrations));
   step(`wrote ${join(out, 'report.json')} and ${join(out, `room-${roomId}.wav`)}`);

@@ -252,7 +252,10 @@ export class Narrator implements NarrationRoomHost {
     return this.parts.playout.stats();
   }
 
-  /** Narration reports of the open rooms and the last closed ones (report.json's `rooms`). */
+  /**
+   * Narration reports of the open rooms (report.json's `rooms`); a room's reports are released when it
+   * closes, so read a narration's report from its `done` (or the room's `end` event) to keep it.
+   */
   report(): { rooms: RoomReport[] } {
     return this.parts.service.report();
   }

@@ -20,14 +20,14 @@ export interface RoomReport {
   narrations: NarrationReport[];
 }
 
-/** Reports kept per room, oldest dropped first: a long session must not grow memory without bound. */
-const MAX_REPORTS_PER_ROOM = 2000;
 /**
- * Closed rooms whose reports are kept, oldest dropped first: a game server churns rooms for
- * months, so closed rooms cannot be kept forever; the last few stay for `report()` (the demo's
- * report.json is read after its room closed).
+ * Reports kept per open room, oldest dropped first, by count and by the characters of their texts:
+ * a report carries its narration's text, and 2 000 texts of `limits.maxTextChars` (20 000) would be
+ * 80 MB for one room. 1 M characters is ~2 MB. A closed room keeps none (issue 11: +181 MB per 100
+ * churned rooms with long texts).
  */
-const MAX_CLOSED_ROOM_REPORTS = 16;
+const MAX_REPORTS_PER_ROOM = 2000;
+const MAX_REPORT_TEXT_CHARS_PER_ROOM = 1_000_000;
 
 /**
  * The process's narration: one engine, one playout thread, and a {@link RoomNarrator}
@@ -42,8 +42,6 @@ export class NarrationService {
   private readonly reports = new Map<string, RoomReport>();
   /** Rooms being closed → the close in progress. */
   private readonly closing = new Map<string, Promise<void>>();
-  /** Closed rooms in closing order, whose reports are still kept. */
-  private readonly closedRooms: string[] = [];
   private readonly unsubscribe: () => void;
   /** The process's synthesis scheduler, shared by every room. */
   readonly scheduler: SynthesisScheduler;
@@ -95,6 +93,7 @@ export class NarrationService {
       maxBufferedMs: this.config.playout.maxBufferedMs,
     });
     const report: RoomReport = { roomId, wav: wavPath ?? null, sampleRate: this.engine.sampleRate, narrations: [] };
+    let textChars = 0;
     this.reports.delete(roomId); // a reopened id reports anew, in open order
     this.reports.set(roomId, report);
     const narrator = new RoomNarrator({
@@ -111,7 +110,10 @@ export class NarrationService {
         ...listener,
         onNarrationEnd: (r) => {
           report.narrations.push(r);
-          if (report.narrations.length > MAX_REPORTS_PER_ROOM) report.narrations.shift();
+          textChars += r.text.length;
+          while (report.narrations.length > 1 && (report.narrations.length > MAX_REPORTS_PER_ROOM || textChars > MAX_REPORT_TEXT_CHARS_PER_ROOM)) {
+            textChars -= report.narrations.shift()!.text.length;
+          }
           listener.onNarrationEnd?.(r);
         },
       },
@@ -139,11 +141,9 @@ export class NarrationService {
         narrator.endAll();
         this.rooms.delete(roomId);
         this.closing.delete(roomId);
-        this.closedRooms.push(roomId);
-        while (this.closedRooms.length > MAX_CLOSED_ROOM_REPORTS) {
-          const oldest = this.closedRooms.shift()!;
-          if (!this.rooms.has(oldest)) this.reports.delete(oldest);
-        }
+        // A closed room's reports go with it: each narration's report reached the room's listeners (its
+        // `end` event and broadcast, the metrics) when it ended, and a server churns rooms for months.
+        this.reports.delete(roomId);
         this.narrating.delete(roomId);
         this.metrics.roomsNarrating.set(this.narrating.size);
       }
@@ -152,7 +152,11 @@ export class NarrationService {
     return closing;
   }
 
-  /** Rooms whose narration reports are kept: every open room and the last closed ones. */
+  /**
+   * The narration reports of the open rooms (the last 2 000 or 1 M characters of text per room). A
+   * room's reports are released when it closes: read each narration's from its `done` or the room's
+   * `end` event as it ends.
+   */
   report(): { rooms: RoomReport[] } {
     return { rooms: [...this.reports.values()] };
   }

@@ -7,7 +7,10 @@ import { fixedPolicySource } from '../../../server/synthesis/synthesis-policy.ts
 import { NarrationMetrics } from '../../../server/observability/metrics.ts';
 import { AppConfigSchema } from '../../../server/config/schema.ts';
 import type { OpenRoomOptions } from '../../../server/playout/playout.ts';
-import { SimulatedTtsEngine, VirtualPlayout } from '../../../bench/scenarios/scheduler-sim.ts';
+import { SimulatedTtsEngine, VirtualPlayout, passageOfSeconds } from '../../../bench/scenarios/scheduler-sim.ts';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { nowMs } from '../../../server/threads/spawn-worker.ts';
 
 class OptionsPlayout extends VirtualPlayout {
   readonly opened: OpenRoomOptions[] = [];
@@ -44,5 +47,64 @@ describe('NarrationService', () => {
     expect(service.scheduler.policy).to.deep.include({ tier: 'default', streams: 2 });
     await service.close();
     await playout.close();
+  });
+});
+
+describe('NarrationService reports', () => {
+  const config = AppConfigSchema.parse({ sinks: [], plugins: {}, playout: { prebufferMs: 250 } });
+
+  it("releases a closed room's reports: 100 rooms narrating long texts, then closed, leave none behind", async function () {
+    this.timeout(60_000);
+    const engine = new SimulatedTtsEngine({ ttfbMs: 5, rtf: 0.05 });
+    const playout = new VirtualPlayout();
+    const service = new NarrationService(config, engine, playout, new NarrationMetrics(), pino({ level: 'silent' }));
+    const text = passageOfSeconds(1300, 15); // ~19 500 characters, near limits.maxTextChars
+    /** One room's life; its own frame, so no local of the test's keeps the last room reachable. */
+    const roomLife = async (roomId: string): Promise<Array<WeakRef<object>>> => {
+      const narrator = await service.openRoom(roomId, {});
+      const n = narrator.narrate(text, { trigger: 'dm:text', priority: 'queue', receivedAtMs: nowMs() });
+      narrator.cancel(nowMs());
+      await n.done;
+      // While the room is open, its report is there, text and all.
+      const room = service.report().rooms.find((r) => r.roomId === roomId)!;
+      expect(room.narrations.map((r) => r.text.length)).to.deep.equal([text.length]);
+      await service.closeRoom(roomId);
+      expect(service.report().rooms.map((r) => r.roomId), `after closing ${roomId}`).to.deep.equal([]);
+      return [new WeakRef(room), new WeakRef(room.narrations[0]!)];
+    };
+    try {
+      const released: Array<WeakRef<object>> = [];
+      for (let i = 0; i < 100; i++) released.push(...(await roomLife(`room-${i}`)));
+      // Nothing else kept them either (listeners, metrics, the playout's routing).
+      await new Promise((r) => setTimeout(r, 50));
+      v8.setFlagsFromString('--expose-gc');
+      (vm.runInNewContext('gc') as () => void)();
+      expect(released.filter((ref) => ref.deref() !== undefined).length, 'reports still reachable after GC').to.equal(0);
+    } finally {
+      await service.close();
+      await playout.close();
+    }
+  });
+
+  it("keeps an open room's reports to the last 1 M characters of text", async function () {
+    this.timeout(60_000);
+    const engine = new SimulatedTtsEngine({ ttfbMs: 5, rtf: 0.05 });
+    const playout = new VirtualPlayout();
+    const service = new NarrationService(config, engine, playout, new NarrationMetrics(), pino({ level: 'silent' }));
+    const text = passageOfSeconds(1300, 15);
+    try {
+      const narrator = await service.openRoom('long-session', {});
+      for (let i = 0; i < 60; i++) {
+        const n = narrator.narrate(text, { trigger: 'dm:text', priority: 'queue', receivedAtMs: nowMs() });
+        narrator.cancel(nowMs());
+        await n.done;
+      }
+      const kept = service.report().rooms[0]!.narrations;
+      expect(kept.length).to.equal(Math.floor(1_000_000 / text.length));
+      expect(kept.reduce((s, r) => s + r.text.length, 0)).to.be.at.most(1_000_000);
+    } finally {
+      await service.close();
+      await playout.close();
+    }
   });
 });
