@@ -119,7 +119,7 @@ export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ 
 
     private handover(client: Client, message: unknown): void {
       const parsed = HandoverSchema.safeParse(message);
-      const refuse = (text: string) => client.send('narration:error', { type: 'table:handover', code: 'not_allowed', message: text });
+      const refuse = (text: string) => this.plugins.narration.refuse(client, { type: 'table:handover', code: 'not_allowed', message: text });
       if (!parsed.success) return refuse(`table:handover: ${describeIssue(parsed.error)}`);
       try {
         this.seats.handover(client.sessionId, parsed.data.sessionId);
