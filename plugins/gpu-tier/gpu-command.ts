@@ -1,3 +1,4 @@
+import { checkCudaProvider, type CudaProviderProbe, type CudaProviderStatus } from './cuda-provider.ts';
 import { ENV_VARIABLE_NAMES, readEnvOverrides } from './env-overrides.ts';
 import type { GpuConfig } from './gpu-config.ts';
 import { GpuTierService, type GpuTierState } from './gpu-tier-service.ts';
@@ -14,10 +15,15 @@ export interface GpuReport {
   /** Origin of each value: `tier`, `profile`, `option`, `env`, `derived`, `default`, `detected`; `tier` holds the classification rule. */
   readonly sources: Readonly<Record<string, string>>;
   readonly fallbackReason: string | null;
+  /** Whether onnxruntime's CUDA provider really loads here (issue 11); null when not checked. */
+  readonly cudaProvider: CudaProviderStatus | null;
 }
 
-/** Projects detection state onto {@link GpuReport}. */
-export function gpuReport(s: GpuTierState): GpuReport {
+/**
+ * Projects detection state onto {@link GpuReport}.
+ * @param cudaProvider the result of {@link checkCudaProvider}; null = not checked
+ */
+export function gpuReport(s: GpuTierState, cudaProvider: CudaProviderStatus | null = null): GpuReport {
   const c = s.built.config;
   return {
     gpus: s.detection.gpus.map((g) => ({ index: g.index, name: g.name, vramMb: g.vramMb, computeCapability: g.computeCapability })),
@@ -34,6 +40,7 @@ export function gpuReport(s: GpuTierState): GpuReport {
     },
     sources: { tier: s.classification.rule, ...s.built.sources },
     fallbackReason: s.detection.fallbackReason,
+    cudaProvider,
   };
 }
 
@@ -42,9 +49,12 @@ function origin(key: string, source: string): string {
   return source;
 }
 
-/** Human explanation of a state: what was found, which rule classified it, where each value came from. */
-export function explainGpuState(s: GpuTierState): string {
-  const r = gpuReport(s);
+/**
+ * Human explanation of a state: what was found, which rule classified it, where each value came from, and
+ * whether the CUDA provider loads (when `cudaProvider` is given).
+ */
+export function explainGpuState(s: GpuTierState, cudaProvider: CudaProviderStatus | null = null): string {
+  const r = gpuReport(s, cudaProvider);
   const c = s.built.config;
   const lines: string[] = [];
   lines.push(s.detection.gpus.length > 0 ? 'GPUs visible to this process (nvidia-smi):' : 'GPUs: none');
@@ -68,21 +78,29 @@ export function explainGpuState(s: GpuTierState): string {
     .join(', ');
   row('executionProviders', eps);
   lines.push(`  threads            intraOp ${c.sessionThreads.intraOpNumThreads}, interOp ${c.sessionThreads.interOpNumThreads}`);
+  if (cudaProvider) {
+    const onCuda = c.executionProviders.some((e) => e.name === 'cuda');
+    if (cudaProvider.available) lines.push(`CUDA execution provider: loads (a session opened on the device; libraries in ${cudaProvider.libraryDir})`);
+    else lines.push(`CUDA execution provider: not available: ${cudaProvider.reason}${onCuda ? '\n  → onnx sessions will fall back to the CPU provider (one warning at load)' : ''}`);
+  }
   for (const n of [...s.detection.notes, ...s.built.notes]) lines.push(`Note: ${n}`);
   return lines.join('\n');
 }
 
 /**
- * `vrpg-narrator gpu [--json]`: detects (monitor off), returns the text to print.
+ * `vrpg-narrator gpu [--json]`: detects (monitor off), checks that the CUDA provider really loads on the
+ * selected GPU (CUDA device 0 when none is), and returns the text to print.
  * @param opts.options the `plugins.gpu-tier` config object (validated here; defaults when absent)
  * @param opts.env environment to read (default `process.env`)
+ * @param opts.cudaProvider the provider check (default {@link checkCudaProvider}; tests pass a stand-in)
  * @throws ZodError for invalid options; GpuTierConfigError for invalid VRPG_XTTS_* values
  */
-export async function runGpuCommand(opts: { json?: boolean; options?: unknown; env?: NodeJS.ProcessEnv }): Promise<string> {
+export async function runGpuCommand(opts: { json?: boolean; options?: unknown; env?: NodeJS.ProcessEnv; cudaProvider?: CudaProviderProbe }): Promise<string> {
   const parsed = gpuTierOptionsSchema.parse(opts.options ?? {});
   const env = opts.env ?? process.env;
   readEnvOverrides(env);
   const service = new GpuTierService({ ...parsed, monitor: { ...parsed.monitor, enabled: false } }, { env });
   const state = await service.init();
-  return opts.json ? JSON.stringify(gpuReport(state), null, 2) : explainGpuState(state);
+  const cuda = await (opts.cudaProvider ?? checkCudaProvider)(state.detection.selected?.cudaDeviceId ?? 0);
+  return opts.json ? JSON.stringify(gpuReport(state, cuda), null, 2) : explainGpuState(state, cuda);
 }

@@ -117,6 +117,26 @@ export class GpuTierService implements SynthesisPolicySource {
     return classification;
   }
 
+  /**
+   * The engine could not create a session with the CUDA provider and runs on the CPU provider (it logged
+   * the one warning): detection becomes "no usable GPU" with `reason` as its fallback reason (the GPUs
+   * stay listed), the config is rebuilt for the `cpu` tier (CPU provider alone, CPU thread counts), the
+   * VRAM monitor stops, and listeners hear the CPU policy. Ignored before init() completed and when the
+   * config is on the CPU already.
+   * @param reason one line (onnxruntime's error, or the missing provider library)
+   */
+  cpuFallback(reason: string): void {
+    const s = this.state;
+    if (!s || !s.built.config.executionProviders.some((ep) => ep.name === 'cuda')) return;
+    const detection: GpuDetection = { ...s.detection, selected: null, choice: 'none', fallbackReason: `CUDA execution provider unavailable: ${reason}` };
+    const classification = classifyGpu(null);
+    this.state = { detection, classification, built: this.build(classification.tier, detection) };
+    this.deps.log?.info({ from: s.classification.tier, to: classification.tier }, 'gpu tier: CPU synthesis after the CUDA provider failed');
+    this.monitor?.stop();
+    this.monitor = null;
+    this.refresh();
+  }
+
   /** Stops the monitor (process shutdown, tests). */
   close(): void {
     this.monitor?.stop();

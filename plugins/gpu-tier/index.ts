@@ -8,6 +8,7 @@ import { gpuTierOptionsSchema, type GpuTierOptions } from './options.ts';
 export { GpuTierService, PROVISIONAL_POLICY, type GpuTierState, type GpuTierDeps } from './gpu-tier-service.ts';
 export { gpuTierOptionsSchema, type GpuTierOptions, PERFORMANCE_PROFILES, type PerformanceProfile } from './options.ts';
 export { runGpuCommand, gpuReport, explainGpuState, type GpuReport } from './gpu-command.ts';
+export { checkCudaProvider, identityModel, type CudaProviderStatus, type CudaProviderProbe } from './cuda-provider.ts';
 export { GpuTierConfigError, readEnvOverrides, type EnvOverrides } from './env-overrides.ts';
 export type { GpuConfig } from './gpu-config.ts';
 export type { GpuTier } from './tiers.ts';

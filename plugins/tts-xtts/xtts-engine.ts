@@ -16,6 +16,8 @@ import type { SessionOptionsSource } from '../../server/synthesis/session-option
 export interface XttsBackendDeps {
   readonly models: ModelManager;
   readonly sessionOptions?: XttsSessionOptions;
+  /** The onnx backend calls this once when its GPU provider cannot load and it runs on the CPU. */
+  readonly onCpuFallback?: (reason: string) => void;
 }
 
 /** Creates the backend the options select. */
@@ -92,7 +94,11 @@ export class XttsEngine implements TtsEngine {
   init(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('XttsEngine is closed'));
     this.initPromise ??= (async () => {
-      this.backend ??= await this.createBackend(this.options, this.log, { models: this.models, sessionOptions: await this.sessionOptions() });
+      this.backend ??= await this.createBackend(this.options, this.log, {
+        models: this.models,
+        sessionOptions: await this.sessionOptions(),
+        onCpuFallback: (reason) => this.gpuTier?.cpuFallback?.(reason),
+      });
       await this.backend.init();
       this.ready = true;
     })().catch((err: unknown) => {

@@ -11,4 +11,11 @@ export interface SessionOptionsSource {
     readonly executionProviders: readonly unknown[];
     readonly sessionThreads: { readonly intraOpNumThreads: number; readonly interOpNumThreads: number };
   };
+  /**
+   * The engine could not create a session with the GPU execution provider it was given and runs on the
+   * CPU provider instead (it has logged why, once): the source re-derives its policy for the CPU, so the
+   * scheduler stops planning GPU-sized parallelism. Optional; idempotent.
+   * @param reason one line, e.g. onnxruntime's "OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library"
+   */
+  cpuFallback?(reason: string): void;
 }

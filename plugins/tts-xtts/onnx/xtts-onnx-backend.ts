@@ -14,6 +14,7 @@ import { computeSpeakerLatents, readMonoWav, toConditioning } from './speaker-co
 import { xttsInferenceStream, type SpeakerConditioning, type XttsStage, type XttsStreamSettings } from './xtts-inference.ts';
 import { XTTS_ONNX_FILES, XttsOnnxModel, type XttsSessionOptions } from './xtts-onnx-model.ts';
 import { warmUpXtts } from './warm-up.ts';
+import { CpuFallbackSessions, type CpuFallbackSessionsDeps } from './cpu-fallback-sessions.ts';
 
 /** What the backend needs from its host beyond the options. */
 export interface XttsOnnxDeps {
@@ -23,6 +24,10 @@ export interface XttsOnnxDeps {
   readonly sessionOptions?: XttsSessionOptions;
   /** Stage timings for metrics and the benchmark, ms. */
   readonly onStage?: (stage: XttsStage, ms: number) => void;
+  /** Told once when the GPU provider cannot load and sessions run on the CPU (the GPU tier's `cpuFallback`). */
+  readonly onCpuFallback?: (reason: string) => void;
+  /** Replaces onnxruntime-node's session factory and the CUDA library check (tests: a GPU box stand-in). */
+  readonly sessions?: Pick<CpuFallbackSessionsDeps, 'create' | 'cudaLibraries'>;
 }
 
 /**
@@ -38,10 +43,18 @@ export class XttsOnnxBackend implements XttsBackend {
   private readonly conditioning = new Map<string, SpeakerConditioning>();
   private readonly closing = new AbortController();
   private seedCounter = 0;
+  /** One per backend, so a reload after eviction neither retries a GPU provider that failed nor warns again. */
+  private readonly sessions: CpuFallbackSessions;
 
   constructor(private readonly options: XttsOptions, private readonly log: Logger, private readonly deps: XttsOnnxDeps) {
     if (!options.modelDir) throw new Error('plugins.tts-xtts.modelDir is required for backend "onnx"');
     this.modelDir = resolve(options.modelDir);
+    this.sessions = new CpuFallbackSessions({ ...deps.sessions, log, ...(deps.onCpuFallback ? { onFallback: deps.onCpuFallback } : {}) });
+  }
+
+  /** Why the sessions run on the CPU provider instead of the GPU one they were given; null when they do not. */
+  get cpuFallbackReason(): string | null {
+    return this.sessions.fallbackReason;
   }
 
   /** The model manager's id for this model directory. */
@@ -55,13 +68,14 @@ export class XttsOnnxBackend implements XttsBackend {
   }
 
   /**
-   * Loads and warms the model, then resolves every configured voice (cloning references once).
+   * Loads and warms the model, then resolves every configured voice (cloning references once). Sessions
+   * whose GPU provider cannot load open on the CPU provider, with one warning (./cpu-fallback-sessions.ts).
    * @throws Error naming the model file or the voice at fault
    */
   async init(): Promise<void> {
     this.handle ??= this.deps.models.registerOnce<XttsOnnxModel>({
       id: this.modelId,
-      load: (signal, progress) => XttsOnnxModel.load(this.modelDir, this.deps.sessionOptions, progress, signal),
+      load: (signal, progress) => XttsOnnxModel.load(this.modelDir, this.deps.sessionOptions, progress, signal, this.sessions.open),
       warmUp: (model, signal) => warmUpXtts(model, signal),
       unload: (model) => model.release(),
     });

@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ort, type InferenceSession, type Tensor } from './ort.ts';
+import type { InferenceSession, Tensor } from './ort.ts';
 import type { ModelProgress } from '../../../server/models/model-spec.ts';
 import { GptDecoder } from './gpt-decoder.ts';
 import { readXttsModelConfig, type XttsModelConfig } from './model-config.ts';
 import { readNpyF32 } from './npy.ts';
 import { XttsTokenizer } from './xtts-tokenizer.ts';
+import { createOrtSession, type OrtSessionFactory } from './cpu-fallback-sessions.ts';
 
 /** File names of the model directory (./README.md; the pltobing/XTTSv2-Streaming-ONNX layout). */
 export const XTTS_ONNX_FILES = {
@@ -62,9 +63,17 @@ export class XttsOnnxModel {
 
   /**
    * Loads a model directory; sessions are created one after another (progress per file).
+   * @param createSession opens each session; the backend passes `CpuFallbackSessions.open` (./cpu-fallback-sessions.ts) so a
+   *   GPU provider that cannot load falls back to the CPU (default: onnxruntime-node's factory, no fallback)
    * @throws Error naming the file that is missing or malformed, or a dimension that disagrees between files
    */
-  static async load(dir: string, sessionOptions: XttsSessionOptions = {}, progress: ModelProgress = () => undefined, signal?: AbortSignal): Promise<XttsOnnxModel> {
+  static async load(
+    dir: string,
+    sessionOptions: XttsSessionOptions = {},
+    progress: ModelProgress = () => undefined,
+    signal?: AbortSignal,
+    createSession: OrtSessionFactory = createOrtSession,
+  ): Promise<XttsOnnxModel> {
     const f = (name: string): string => join(dir, name);
     const missing: string[] = [];
     let bytes = 0;
@@ -86,7 +95,7 @@ export class XttsOnnxModel {
       signal?.throwIfAborted();
       progress(fraction, name);
       try {
-        const s = await ort.InferenceSession.create(f(name), options);
+        const s = await createSession(f(name), options);
         sessions.push(s);
         return s;
       } catch (err) {

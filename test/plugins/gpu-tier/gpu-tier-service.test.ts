@@ -49,6 +49,20 @@ describe('gpu-tier GpuTierService', () => {
     expect(heard).to.deep.equal([{ tier: 'mid-range', streams: 2, yieldMs: 0, prebufferMs: 1750 }]);
   });
 
+  it('re-derives a CPU policy when the engine reports the CUDA provider failed, keeping the GPUs listed', async () => {
+    const s = new GpuTierService(noMonitor, { env: fakeSmiEnv('rtx-4090') });
+    await s.init();
+    const heard: SynthesisPolicy[] = [];
+    s.onChange((p) => heard.push(p));
+    s.cpuFallback('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
+    s.cpuFallback('again'); // idempotent: already on the CPU
+    expect(heard).to.have.length(1);
+    expect(heard[0]).to.deep.include({ tier: 'cpu', streams: 1 });
+    expect(s.config.executionProviders).to.deep.equal([{ name: 'cpu' }]);
+    expect(s.detected.detection.gpus.map((g) => g.name)).to.deep.equal(['NVIDIA GeForce RTX 4090']);
+    expect(s.detected.detection.fallbackReason).to.equal('CUDA execution provider unavailable: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
+  });
+
   it('lowers streams under pressure seen through the stand-in nvidia-smi and recovers', async () => {
     const counter = join(mkdtempSync(join(tmpdir(), 'smi-seq-')), 'n');
     const options = gpuTierOptionsSchema.parse({ monitor: { intervalMs: 250 } });

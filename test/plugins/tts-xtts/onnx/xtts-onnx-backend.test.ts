@@ -8,6 +8,12 @@ import { xttsOptionsSchema } from '../../../../plugins/tts-xtts/options.ts';
 import { concatF32 } from '../../../../server/audio/pcm.ts';
 import { ModelManager } from '../../../../server/models/model-manager.ts';
 import { isAbortError, type TtsChunk } from '../../../../server/synthesis/tts-engine.ts';
+import { cudaProviderLibraries } from '../../../../server/synthesis/cuda-provider-libraries.ts';
+import { GpuTierService } from '../../../../plugins/gpu-tier/gpu-tier-service.ts';
+import { gpuTierOptionsSchema } from '../../../../plugins/gpu-tier/options.ts';
+import { XttsOnnxBackend } from '../../../../plugins/tts-xtts/onnx/xtts-onnx-backend.ts';
+import { createOrtSession } from '../../../../plugins/tts-xtts/onnx/cpu-fallback-sessions.ts';
+import { fakeSmiEnv } from '../../gpu-tier/fake-smi.ts';
 
 /**
  * The `onnx` backend through XttsEngine on the generated tiny fixture (tools/xtts-fixtures; random weights,
@@ -120,6 +126,48 @@ describe('XttsEngine with backend "onnx" on the tiny fixture (random weights)', 
       err = x as Error;
     }
     expect(err?.message).to.match(/lacks gpt_model\.onnx, hifigan_vocoder\.onnx/);
+  });
+
+  describe('on a GPU box without the CUDA provider (stand-in nvidia-smi: an RTX 4090; onnxruntime-node as installed here)', () => {
+    function gpuBox(): { tier: GpuTierService; warnings: Record<string, unknown>[]; engine(createBackend?: ConstructorParameters<typeof XttsEngine>[4]): XttsEngine } {
+      const warnings: Record<string, unknown>[] = [];
+      const warnLog = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+      const tier = new GpuTierService(gpuTierOptionsSchema.parse({ monitor: { enabled: false } }), { env: fakeSmiEnv('rtx-4090') });
+      const make = (createBackend?: ConstructorParameters<typeof XttsEngine>[4]) => {
+        const options = xttsOptionsSchema.parse({ backend: 'onnx', modelDir: TINY, voicesDir, voices: { dm: { wav: 'ref.wav' } }, decoding: 'greedy' });
+        const e = new XttsEngine(options, warnLog, models, tier, createBackend);
+        engines.push(e);
+        return e;
+      };
+      return { tier, warnings, engine: make };
+    }
+
+    it('loads on the CPU provider with one warning, narrates, and the tier re-derives a CPU policy', async function () {
+      if (cudaProviderLibraries().reason === null) this.skip(); // the provider is installed here: CUDA may really load
+      const box = gpuBox();
+      await box.tier.init();
+      expect(box.tier.config.executionProviders[0]).to.deep.include({ name: 'cuda' });
+      const e = box.engine();
+      await e.init();
+      expect((await audio(e, 'The door creaks open.')).length).to.be.greaterThan(0);
+      expect(box.warnings).to.have.length(1);
+      expect(box.warnings[0]).to.deep.include({ plugin: 'tts-xtts', providers: ['cuda'] });
+      expect(box.warnings[0]!.reason).to.contain('libonnxruntime_providers_cuda.so');
+      expect(box.tier.current()).to.deep.include({ tier: 'cpu', streams: 1 });
+      expect(box.tier.config.executionProviders).to.deep.equal([{ name: 'cpu' }]);
+      expect(box.tier.detected.detection.fallbackReason).to.contain('CUDA execution provider unavailable');
+    });
+
+    it('falls back the same way when onnxruntime itself fails to load CUDA (the provider files present but unloadable)', async function () {
+      if (cudaProviderLibraries().reason === null) this.skip();
+      const box = gpuBox();
+      // The real onnxruntime attempt: the files are only said to be present, so it tries, and fails as on a box without cuDNN.
+      const e = box.engine((o, l, d) => new XttsOnnxBackend(o, l, { ...d, sessions: { create: createOrtSession, cudaLibraries: () => ({ dir: '/stand-in', missing: [], reason: null }) } }));
+      await e.init();
+      expect((await audio(e, 'Roll for initiative.')).length).to.be.greaterThan(0);
+      expect(box.warnings.map((w) => w.reason)).to.deep.equal(['OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library']);
+      expect(box.tier.current().tier).to.equal('cpu');
+    });
   });
 
   it('refuses an unknown voice before streaming, naming the configured ones', async () => {
