@@ -17,6 +17,11 @@ import { z } from 'zod';
  * - `overflowQueueMs`: audio the sink queues itself while the stream is
  *   backpressured, ms; beyond it the oldest frames are dropped (and counted) so
  *   the speakers never drift behind the room clock by more than this.
+ * - `required`: false (the product rule: a missing speaker never stops a room, the
+ *   sink warns once and narration goes on to the other sinks); true makes a room
+ *   whose device cannot open fail to open, with the reason — for `say`, where the
+ *   speakers are the only place the narration can go (issue 11: it used to exit 0
+ *   having played nowhere).
  */
 export const nativeAudioOptionsSchema = z
   .object({
@@ -26,6 +31,7 @@ export const nativeAudioOptionsSchema = z
     framesPerBuffer: z.number().int().min(256).max(512).default(512),
     writeBufferMs: z.number().int().min(20).max(500).default(80),
     overflowQueueMs: z.number().int().min(20).max(2000).default(200),
+    required: z.boolean().default(false),
   })
   .strict();
 

@@ -28,6 +28,7 @@ const CLOSE_GRACE_MS = 3000;
  * device, the configured device is not among them, or the stream fails to open — it
  * logs the reason at warn once per distinct reason and returns null, so narration
  * goes on to the other sinks (the product rule: a missing speaker never stops a room).
+ * With the `required` option it throws the reason instead (the room does not open).
  */
 @injectable()
 export class PortAudioSinkFactory implements AudioSinkFactory {
@@ -39,7 +40,10 @@ export class PortAudioSinkFactory implements AudioSinkFactory {
     @inject(TOKENS.Logger) private readonly log: Logger,
   ) {}
 
-  /** @returns a started sink, or null (reason logged once at warn). Never throws. */
+  /**
+   * @returns a started sink, or null (reason logged once at warn)
+   * @throws Error "no audio output could be opened: <why>" instead of null when the `required` option is set
+   */
   async create(ctx: SinkContext): Promise<AudioSink | null> {
     let portAudio: NaudiodonBinding;
     try {
@@ -117,6 +121,10 @@ export class PortAudioSinkFactory implements AudioSinkFactory {
   }
 
   private unavailable(reason: string, fields: Record<string, unknown>): null {
+    if (this.options.required) {
+      // A device lookup's reason is a whole sentence already; the other problems get their error appended.
+      throw new Error(`no audio output could be opened: ${fields.reason !== undefined ? String(fields.reason) : `${reason}: ${String(fields.err)}`}`);
+    }
     if (!this.reported.has(reason)) {
       this.reported.add(reason);
       this.log.warn({ sink: this.name, problem: reason, ...fields }, 'native audio sink unavailable; narrating to the other sinks');

@@ -8,6 +8,7 @@ describe('nativeAudioOptionsSchema', () => {
       framesPerBuffer: 512,
       writeBufferMs: 80,
       overflowQueueMs: 200,
+      required: false,
     });
   });
 

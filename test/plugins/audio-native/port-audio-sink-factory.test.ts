@@ -69,6 +69,16 @@ describe('PortAudioSinkFactory', () => {
       expect(warnings[0]).to.deep.include({ device: 'default', available: [] });
     });
 
+    it('with required (say without --out) throws the reason instead of warning when PortAudio finds no output device', async () => {
+      const { result } = await runPlayer(
+        { sampleRate: 22_050, frameCount: 5, options: { required: true } },
+        { alsaConfig: NO_DEVICES_CONFIG },
+      );
+      expect(result.sinkCreated).to.equal(false);
+      expect(result.error).to.match(/^Error: no audio output could be opened: no audio output device \(asked for "default"\); PortAudio found none/);
+      expect(result.logs.filter((l) => l.level === WARN)).to.have.length(0);
+    });
+
     it('opens the device a case-insensitive part of its name selects', async () => {
       const captureFile = join(dir, 'capture.raw');
       const { result } = await runPlayer(

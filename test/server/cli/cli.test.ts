@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { copyFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as wavefileNs from 'wavefile';
 import { XttsStandInServer } from '../../fixtures/xtts/stand-in-server.ts';
 import { writeToneWav } from '../../fixtures/xtts/tone-wav.ts';
+import { CAPTURE_CONFIG, NO_DEVICES_CONFIG } from '../../fixtures/alsa/run-player.ts';
+import { cudaProviderLibraries } from '../../../server/synthesis/cuda-provider-libraries.ts';
 
 // wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.
 const { WaveFile } = ('WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default);
@@ -91,6 +93,64 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     expect((wav.samples.length / wav.sampleRate) * 1000).to.be.at.least(report.audioMs);
   });
 
+  it('say with no --out plays on the audio device and exits 0 (an ALSA file PCM is the device)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrpg-say-device-'));
+    const capture = join(dir, 'capture.raw');
+    const { stdout } = await run(process.execPath, [BIN, 'say', 'Hello there.'], {
+      cwd: dir,
+      env: { ...env, ALSA_CONFIG_PATH: CAPTURE_CONFIG, VRPG_ALSA_CAPTURE_FILE: capture },
+      timeout: 60_000,
+    });
+    const report = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(report.error).to.equal(null);
+    // s16 mono at espeak-ng's 22 050 Hz: at least the narration's audio reached the device.
+    expect(statSync(capture).size).to.be.at.least(Math.floor((report.audioMs / 1000) * 22_050) * 2);
+  });
+
+  it('say with no audio device and no --out exits 1 with one line saying there is nowhere to play (it used to exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrpg-say-nowhere-'));
+    const err = await run(process.execPath, [BIN, 'say', 'Hello'], { cwd: dir, env: { ...env, ALSA_CONFIG_PATH: NO_DEVICES_CONFIG }, timeout: 60_000 })
+      .then(() => null, (e: { code: number; stdout: string; stderr: string }) => e);
+    expect(err, 'say exited 0').to.not.equal(null);
+    expect(err!.code).to.equal(1);
+    const lines = err!.stderr.trim().split('\n');
+    expect(lines).to.deep.equal([
+      'vrpg-narrator: say: nowhere to play: no audio output device (asked for "default"); PortAudio found none; pass --out FILE.wav to record instead (`vrpg-narrator devices` lists the outputs)',
+    ]);
+    expect(err!.stdout).to.not.contain('"trigger":"cli:say"'); // nothing was narrated
+  });
+
+  it('say with no audio device but --out still records and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrpg-say-file-'));
+    const file = join(dir, 'hello.wav');
+    const { stdout } = await run(process.execPath, [BIN, 'say', 'Hello', '--out', file], { cwd: dir, env: { ...env, ALSA_CONFIG_PATH: NO_DEVICES_CONFIG }, timeout: 60_000 });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!).audioMs).to.be.greaterThan(0);
+    expect(existsSync(file)).to.equal(true);
+  });
+
+  it('say exits 1 with the report\'s error when the engine synthesized nothing (stand-in XTTS server refusing the chunk)', async () => {
+    const server = await XttsStandInServer.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'vrpg-say-fail-'));
+      const ref = writeToneWav(dir, 'innkeeper.wav', 4);
+      // A 4xx is not retried: the only chunk fails and no audio is synthesized.
+      server.behaviour.failures.push({ path: '/tts_stream', status: 422, body: '{"detail":"language must be one of en, es"}' });
+      const err = await run(
+        process.execPath,
+        [BIN, 'say', 'Welcome.', '--xtts-url', server.url, '--voice-wav', ref, '--voice', 'innkeeper', '--out', join(dir, 'out.wav')],
+        { env, timeout: 60_000 },
+      ).then(() => null, (e: { code: number; stdout: string; stderr: string }) => e);
+      expect(err, 'say exited 0').to.not.equal(null);
+      expect(err!.code).to.equal(1);
+      const report = JSON.parse(err!.stdout.trim().split('\n').pop()!);
+      expect(report.audioMs).to.equal(0);
+      expect(report.error).to.match(/^1 of 1 chunk\(s\) failed to synthesize: .*422/);
+      expect(err!.stderr).to.contain(`vrpg-narrator: say: ${report.error}`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('gpu --json reports the card, its tier and where each value came from (stand-in nvidia-smi on PATH: no GPU here)', async () => {
     const fixtures = join(process.cwd(), 'test', 'fixtures', 'nvidia-smi');
     const { stdout } = await run(process.execPath, [BIN, 'gpu', '--json'], {
@@ -103,6 +163,10 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     expect(report.config.prebufferSeconds).to.equal(2);
     expect(report.sources.prebufferSeconds).to.match(/VRPG_XTTS_PREBUFFER_SECONDS|env/);
     expect(report.fallbackReason).to.equal(null);
+    // Checked, not assumed: this machine's onnxruntime-node has no CUDA provider.
+    const libraries = cudaProviderLibraries();
+    expect(report.cudaProvider.available).to.equal(false);
+    if (libraries.reason !== null) expect(report.cudaProvider).to.deep.include({ checked: 'files', reason: libraries.reason });
   });
 
   it('say --xtts-url --voice-wav clones the voice and writes the 24 kHz audio the sinks received (stand-in XTTS server: no weights here)', async () => {
