@@ -21,9 +21,20 @@ $('role-player').addEventListener('change', syncRoleFields);
 $('name').value = localStorage.getItem('vrpg.name') ?? '';
 $('room-id').value = new URLSearchParams(location.search).get('room') ?? '';
 
-$('join-form').addEventListener('submit', async (ev) => {
+$('join-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
+  void join($('room-id').value.trim() || undefined);
+});
+// A stale link (?room= of a table that is gone: the server restarted, everyone left) offers a new table.
+$('new-table').addEventListener('click', () => {
+  $('room-id').value = '';
+  history.replaceState(null, '', location.pathname);
+  void join(undefined);
+});
+
+async function join(roomId) {
   $('join').disabled = true;
+  $('new-table').hidden = true;
   $('join-error').textContent = '';
   const name = $('name').value.trim();
   const role = $('role-dm').checked ? 'dm' : 'player';
@@ -33,10 +44,14 @@ $('join-form').addEventListener('submit', async (ev) => {
       name,
       role,
       dmSecret: role === 'dm' ? $('secret').value || undefined : undefined,
-      roomId: $('room-id').value.trim() || undefined,
+      tableCode: $('table-code').value.trim() || undefined,
+      // Tables are private: no id = a new table of your own.
+      ...(roomId ? { roomId } : { create: true }),
     });
   } catch (err) {
-    $('join-error').textContent = `Could not join: ${err.message}`;
+    const gone = roomId && /not found|expired|is locked/i.test(err.message);
+    $('join-error').textContent = gone ? 'That table is gone (the server restarted, or everyone left).' : `Could not join: ${err.message}`;
+    $('new-table').hidden = !gone;
     $('join').disabled = false;
     return;
   }
@@ -45,7 +60,20 @@ $('join-form').addEventListener('submit', async (ev) => {
   void client.unlockAudio();
   window.narration = client; // handy in the console
   showTable();
-});
+}
+
+function showSeat(seat) {
+  $('seat').textContent = seat.role === 'dm' ? 'the DM' : 'a player';
+  $('seat-reason').textContent = `(${seat.reason})`;
+}
+
+/** DM controls work only while connected; the banner says why they are off. */
+function showConnection(state) {
+  const banner = $('banner');
+  banner.hidden = state === 'connected';
+  banner.textContent = state === 'reconnecting' ? 'Connection lost — reconnecting to your seat…' : 'Disconnected from the table. Reload the page to rejoin.';
+  for (const b of document.querySelectorAll('#dm-panel button, #events button')) b.disabled = state !== 'connected';
+}
 
 function showTable() {
   $('join-form').hidden = true;
@@ -59,7 +87,14 @@ function showTable() {
     const ul = $('players');
     ul.replaceChildren(...s.players.map((p) => {
       const li = document.createElement('li');
-      li.textContent = `${p.name}${p.role === 'dm' ? ' (DM)' : ''}${p.id === client.sessionId ? ' — you' : ''}`;
+      li.textContent = `${p.name}${p.role === 'dm' ? ' (DM)' : ''}${p.id === client.sessionId ? ' — you' : ''}${p.connected ? '' : ' (reconnecting…)'}`;
+      if (!p.connected) li.className = 'away';
+      if (s.role === 'dm' && p.id !== client.sessionId) {
+        const give = document.createElement('button');
+        give.textContent = 'Make DM';
+        give.addEventListener('click', () => client.handover(p.id));
+        li.append(give);
+      }
       return li;
     }));
     renderEvents(s.role);
@@ -77,8 +112,18 @@ function showTable() {
     $('unlock').hidden = a.state !== 'locked';
   });
   client.on('error', (e) => log(`${e.type}: ${e.message}`, true));
+  client.on('seat', (seat) => {
+    showSeat(seat);
+    log(`seat: ${seat.role === 'dm' ? 'DM' : 'player'} — ${seat.reason}`);
+  });
+  client.on('connection', (c) => {
+    showConnection(c.state);
+    log(c.state === 'connected' ? 'reconnected' : c.state === 'reconnecting' ? `connection lost (code ${c.code ?? '—'}), reconnecting…` : 'connection closed', c.state !== 'connected');
+  });
+  if (client.seat) showSeat(client.seat);
   client.on('leave', (l) => {
     log(`disconnected (code ${l.code})`, true);
+    showConnection('closed');
     clearInterval(statsTimer);
   });
   $('audio-state').textContent = client.audioState;

@@ -6,7 +6,7 @@ import { TypedEmitter } from './emitter.ts';
 import { NO_STATS } from './inbound-stats.ts';
 import { LivekitTransport, type LivekitGrant } from './livekit-transport.ts';
 import { RoomState } from './room-state.ts';
-import type { AudioState, AudioStats, ConnectOptions, GameEvent, NarrationClientEvents, NarrationReport, Role, TableStateEvent } from './types.ts';
+import type { AudioState, AudioStats, ConnectOptions, ConnectionState, GameEvent, NarrationClientEvents, NarrationReport, Role, SeatEvent, TableStateEvent } from './types.ts';
 
 export type * from './types.ts';
 export { inboundAudioStats } from './inbound-stats.ts';
@@ -26,7 +26,13 @@ type Reply = { ok: true; narrationId: string } | { ok: false; message: string };
  * commands) plus the narration audio, direct WebRTC from the server or through LiveKit,
  * whichever the server runs (plugins/audio-webrtc/PROTOCOL.md).
  *
- * Events: `caption`, `narration-start`, `narration-end`, `state`, `audio`, `error`, `leave`.
+ * Events: `caption`, `narration-start`, `narration-end`, `state`, `seat`, `audio`, `connection`, `error`, `leave`.
+ *
+ * Reconnection: when the socket drops, the Colyseus SDK retries with back-off (its `reconnection`
+ * options) while the server holds the seat (the `table` room: config `table.reconnectWindowMs`).
+ * Meanwhile `connection` is `reconnecting`, requests fail at once with "not connected", and DM
+ * commands are refused with an `error` event instead of being queued for later; once back, the
+ * audio is renegotiated from scratch. Giving up ends in `connection` `closed` and `leave`.
  */
 export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
   private readonly output: AudioOutput;
@@ -37,6 +43,8 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
   private audioRetries = 0;
   private wantAudio = false;
   private left = false;
+  private connectionValue: ConnectionState = 'connected';
+  private seatValue: SeatEvent | null = null;
   private readonly pending = new Map<string, Array<(r: Reply) => void>>();
 
   private constructor(readonly room: Room, options: ConnectOptions) {
@@ -46,8 +54,16 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
     room.onStateChange((state: unknown) => this.roomState.updatePlayers(state));
     room.onMessage('narration:status', (m: { status: string }) => this.roomState.updateStatus(m.status));
     room.onMessage('narration:caption', (c: { narrationId: string; index: number; text: string }) => this.emit('caption', c));
+    room.onMessage('table:seat', (m: SeatEvent) => {
+      this.seatValue = { role: m.role === 'dm' ? 'dm' : 'player', reason: String(m.reason) };
+      this.emit('seat', this.seatValue);
+    });
+    room.onDrop((code: number) => this.onDrop(code));
+    room.onReconnect(() => this.onReconnect());
     room.onLeave((code: number) => {
       this.closeAudio();
+      this.failPending('not connected: the room connection closed');
+      this.setConnection('closed', code);
       if (!this.left) this.emit('leave', { code });
     });
     room.onMessage('narration:accepted', (m: { type: string; narrationId: string }) => this.reply(m.type, { ok: true, narrationId: m.narrationId }));
@@ -77,7 +93,9 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
     const join = {
       ...options.joinOptions,
       name: options.name,
+      seat: options.role,
       ...(options.role === 'dm' && options.dmSecret ? { dmSecret: options.dmSecret } : {}),
+      ...(options.tableCode ? { tableCode: options.tableCode } : {}),
     };
     const sdk = new Client(options.url);
     const name = options.roomName ?? 'table';
@@ -105,9 +123,19 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
     return this.roomState.snapshot();
   }
 
-  /** The role the server gave this client, or null before the first state arrived. */
+  /** The role the server gave this client: its latest `seat` answer, else the room state's; null when neither said. */
   get role(): Role | null {
-    return this.roomState.snapshot().role;
+    return this.seatValue?.role ?? this.roomState.snapshot().role;
+  }
+
+  /** The server's latest seat answer (role and why), or null (a room that sends none). */
+  get seat(): SeatEvent | null {
+    return this.seatValue;
+  }
+
+  /** `connected`, `reconnecting` (the socket dropped; the SDK is retrying) or `closed`. */
+  get connection(): ConnectionState {
+    return this.connectionValue;
   }
 
   get audioState(): AudioState {
@@ -171,17 +199,25 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
 
   /** DM: stops the narration playing and those queued (or only `narrationId`). Refusals arrive as `error` events. */
   cancel(narrationId?: string): void {
-    this.room.send('narration:cancel', narrationId ? { narrationId } : {});
+    this.command('narration:cancel', narrationId ? { narrationId } : {});
   }
 
-  /** DM: holds playback (the room keeps its place). */
+  /** DM: holds playback (the room keeps its place). Refusals arrive as `error` events. */
   pause(): void {
-    this.room.send('narration:pause', {});
+    this.command('narration:pause', {});
   }
 
   /** DM: continues after {@link pause}. */
   resume(): void {
-    this.room.send('narration:resume', {});
+    this.command('narration:resume', {});
+  }
+
+  /**
+   * DM: gives the DM seat to someone seated (`table:handover`, the `table` room's); both get a `seat`
+   * event. Refusals arrive as `error` events.
+   */
+  handover(sessionId: string): void {
+    this.command('table:handover', { sessionId });
   }
 
   /** Local playback volume in [0, 1]. @throws RangeError outside it */
@@ -211,7 +247,14 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
     await this.room.leave(true).catch(() => undefined);
   }
 
+  /** Sends a fire-and-forget command now, or reports why not (never queued across a reconnection: a late cancel would surprise). */
+  private command(type: string, payload: unknown): void {
+    if (this.connectionValue !== 'connected') this.emit('error', { type, message: `not connected (${this.connectionValue})` });
+    else this.room.send(type, payload);
+  }
+
   private request(type: string, payload: unknown): Promise<string> {
+    if (this.connectionValue !== 'connected') return Promise.reject(new Error(`not connected (${this.connectionValue})`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const list = this.pending.get(type);
@@ -235,6 +278,36 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
     const settle = this.pending.get(type)?.shift();
     settle?.(r);
     return settle !== undefined;
+  }
+
+  /** Rejects every request waiting for a reply: none can come on a dropped socket. */
+  private failPending(message: string): void {
+    const waiting = [...this.pending.values()].flat();
+    this.pending.clear();
+    for (const settle of waiting) settle({ ok: false, message });
+  }
+
+  private onDrop(code: number): void {
+    this.failPending('not connected: the connection dropped before the server answered');
+    this.setConnection('reconnecting', code);
+    // The peer rode on the old connection's signaling; a fresh one is negotiated once back.
+    this.transport?.close();
+    this.transport = null;
+    if (this.wantAudio) this.setAudioState('connecting', 'reconnecting to the table');
+  }
+
+  private onReconnect(): void {
+    this.setConnection('connected');
+    if (this.wantAudio && !this.left) {
+      this.audioRetries = 0;
+      this.listen();
+    }
+  }
+
+  private setConnection(state: ConnectionState, code?: number): void {
+    if (state === this.connectionValue) return;
+    this.connectionValue = state;
+    this.emit('connection', code === undefined ? { state } : { state, code });
   }
 
   private async onOffer(sdp: string): Promise<void> {

@@ -2,7 +2,7 @@ import type { Role, TablePlayer, TableStateEvent, TableStatus } from './types.ts
 
 /** The slice of a room's state the SDK reads: a `players` map, when the room keeps one (the `table` room does). */
 interface PlayersStateLike {
-  players?: { forEach(fn: (p: { id: string; name: string; role: string }, key: string) => void): void };
+  players?: { forEach(fn: (p: { id: string; name: string; role: string; connected?: boolean }, key: string) => void): void };
 }
 
 const STATUSES: readonly TableStatus[] = ['idle', 'buffering', 'speaking', 'paused'];
@@ -30,7 +30,7 @@ export class RoomState {
   updatePlayers(raw: unknown): void {
     const state = raw as PlayersStateLike;
     const players: TablePlayer[] = [];
-    state?.players?.forEach?.((p) => players.push({ id: p.id, name: p.name, role: p.role === 'dm' ? 'dm' : 'player' }));
+    state?.players?.forEach?.((p) => players.push({ id: p.id, name: p.name, role: p.role === 'dm' ? 'dm' : 'player', connected: p.connected !== false }));
     players.sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'dm' ? -1 : 1));
     this.players = players;
     this.changed();

@@ -19,9 +19,15 @@ export interface ConnectOptions {
   readonly create?: boolean;
   /** Display name, 1–40 characters, no control characters. */
   readonly name: string;
-  /** Seat asked for; `dm` sends `dmSecret` (the server makes the first comer DM when it has no secret). */
+  /**
+   * Seat asked for, sent as the `seat` join option (the `table` room's; a room that reads no such
+   * option ignores it). The server answers with the seat given and why: the `seat` event.
+   */
   readonly role: Role;
+  /** Sent with `role: "dm"` only. */
   readonly dmSecret?: string;
+  /** The table's join code, when its creator (or the server) set one; a creator sets it for a new table. */
+  readonly tableCode?: string;
   /** More join options for a game's own room (its `onAuth`/`onJoin` read them); `name` and `dmSecret` win. */
   readonly joinOptions?: Readonly<Record<string, unknown>>;
   /** Start listening (`audio:join`) at once (default true). */
@@ -36,6 +42,8 @@ export interface TablePlayer {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
+  /** False while the seat waits for its owner to reconnect; true in rooms that do not say. */
+  readonly connected: boolean;
 }
 
 /** Room playback status (server/room/table-state.ts). */
@@ -106,6 +114,26 @@ export interface ErrorEvent {
   readonly message: string;
 }
 
+/** `seat` event: the seat the server gave this client and why (at join, and whenever it changes). */
+export interface SeatEvent {
+  readonly role: Role;
+  readonly reason: string;
+}
+
+/**
+ * The room connection: `connected`; `reconnecting` after the socket dropped (the Colyseus SDK
+ * retries with back-off while the server holds the seat; requests fail at once meanwhile);
+ * `closed` once it left or gave up.
+ */
+export type ConnectionState = 'connected' | 'reconnecting' | 'closed';
+
+/** `connection` event. */
+export interface ConnectionEvent {
+  readonly state: ConnectionState;
+  /** WebSocket / Colyseus close code that caused a drop or close. */
+  readonly code?: number;
+}
+
 /** Event name → payload. */
 export interface NarrationClientEvents {
   caption: CaptionEvent;
@@ -114,7 +142,9 @@ export interface NarrationClientEvents {
   state: TableStateEvent;
   audio: AudioEvent;
   error: ErrorEvent;
-  /** The room connection closed (`code` from Colyseus). */
+  seat: SeatEvent;
+  connection: ConnectionEvent;
+  /** The room connection closed for good (`code` from Colyseus). */
   leave: { readonly code: number };
 }
 
