@@ -194,6 +194,11 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
           this.stateField.captionIndex = -1;
         }
         room.broadcast('narration:end', report);
+        // A failed narration is never a quiet success: the DM also gets it as an error (the SDK's `error` event).
+        if (report.error) {
+          const message = { type: 'narration:end', code: 'synthesis_failed', message: `narration ${report.id} failed: ${report.error}` };
+          for (const c of room.clients) if (this.roleOf(c) === 'dm') c.send('narration:error', message);
+        }
       }),
     );
     for (const part of this.parts) {
