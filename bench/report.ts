@@ -67,15 +67,17 @@ export function formatTable(figures: readonly Figure[]): string {
 }
 
 /**
- * Writes the run as JSON to `dir/bench-<date>.json` and `dir/latest.json`.
+ * Writes the run as JSON to `dir/<kind>-<date>.json` and `dir/latest.json` (`dir/<kind>-latest.json`
+ * for another kind than `bench`, so a soak run does not replace the last bench run).
+ * @param kind `bench` (default) or `soak`
  * @returns the dated file's path
  */
-export function writeResults(dir: string, result: { startedAt: string } & Record<string, unknown>): string {
+export function writeResults(dir: string, result: { startedAt: string } & Record<string, unknown>, kind = 'bench'): string {
   mkdirSync(dir, { recursive: true });
   const stamp = result.startedAt.replace(/[:.]/g, '-');
-  const file = join(dir, `bench-${stamp}.json`);
+  const file = join(dir, `${kind}-${stamp}.json`);
   const json = JSON.stringify(result, null, 2) + '\n';
   writeFileSync(file, json);
-  writeFileSync(join(dir, 'latest.json'), json);
+  writeFileSync(join(dir, kind === 'bench' ? 'latest.json' : `${kind}-latest.json`), json);
   return file;
 }

@@ -4,6 +4,8 @@
  * bench/results/latest.json. Figures, methods and targets: bench/README.md.
  *   --quick   fewer iterations and steps (< 60 s on 2 cores)
  *   --strict  exit 1 when a figure misses its target
+ *   --soak    the soak instead (not in CI): --soak-rooms N (48), --soak-minutes M (10), or
+ *             VRPG_BENCH_SOAK_ROOMS / VRPG_BENCH_SOAK_MINUTES; JSON to bench/results/soak-<date>.json
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { measureOpusEncodeCost } from '../plugins/audio-webrtc/measure.ts';
 import { measureBrowser, type BrowserBenchResult } from './scenarios/browser.ts';
 import { measureBridge, type BridgeBenchResult } from './scenarios/bridge.ts';
 import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
+import { measureSoak, soakFigures } from './scenarios/soak.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -131,8 +134,45 @@ function xttsOnnxFigures(r: XttsOnnxBenchResult): Figure[] {
   ];
 }
 
+/**
+ * A numeric flag: `--name V` or `--name=V`, else the environment variable, else `fallback`.
+ * @throws Error naming the flag when its value is not a positive number
+ */
+function numberFlag(argv: readonly string[], name: string, env: string, fallback: number): number {
+  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  const raw = i < 0 ? process.env[env] : argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : argv[i + 1];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!(value > 0)) throw new Error(`${i < 0 ? env : name}: expected a positive number, got "${raw}"`);
+  return value;
+}
+
+/** `--soak`: issue 11's soak (bench/README.md "Soak"); prints its table and writes soak-<date>.json. */
+async function soak(argv: readonly string[], strict: boolean): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const progress = (msg: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+  const rooms = Math.round(numberFlag(argv, '--soak-rooms', 'VRPG_BENCH_SOAK_ROOMS', 48));
+  const minutes = numberFlag(argv, '--soak-minutes', 'VRPG_BENCH_SOAK_MINUTES', 10);
+  const result = await measureSoak({ rooms, minutes, sampleMs: 30_000, progress });
+  const figures = soakFigures(result);
+  const failed = figures.filter((f) => f.pass === false);
+  process.stdout.write(`\nVRPG Narrator soak — ${startedAt}, ${rooms} rooms × ${minutes} min, ${cpus().length} CPUs, Node ${process.version}\n\n`);
+  process.stdout.write(formatTable(figures) + '\n\n');
+  process.stdout.write(`${figures.filter((f) => f.pass !== null).length - failed.length} of ${figures.filter((f) => f.pass !== null).length} targets met` +
+    (failed.length ? `; missed: ${failed.map((f) => f.id).join(', ')}` : '') + '\n');
+  const file = writeResults(RESULTS_DIR, {
+    startedAt, durationSeconds: round((performance.now() - t0) / 1000, 1), commit: gitCommit(),
+    machine: { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
+    figures, details: result,
+  }, 'soak');
+  process.stdout.write(`wrote ${file}\n`);
+  if (strict && failed.length > 0) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
+  if (args.has('--soak')) return soak(process.argv.slice(2), args.has('--strict'));
   const quick = args.has('--quick');
   const plan = quick ? QUICK : FULL;
   const startedAt = new Date().toISOString();

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { figure, formatTable, writeResults } from '../../bench/report.ts';
@@ -34,6 +34,18 @@ describe('bench report', () => {
       expect(file).to.equal(join(dir, 'bench-2025-01-02T03-04-05-678Z.json'));
       expect(JSON.parse(readFileSync(file, 'utf8'))).to.deep.equal({ startedAt: '2025-01-02T03:04:05.678Z', figures: [] });
       expect(readFileSync(join(dir, 'latest.json'), 'utf8')).to.equal(readFileSync(file, 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a soak run under its own name, leaving the bench run\'s latest.json alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrpg-report-'));
+    try {
+      const file = writeResults(dir, { startedAt: '2025-01-02T03:04:05.678Z', figures: [] }, 'soak');
+      expect(file).to.equal(join(dir, 'soak-2025-01-02T03-04-05-678Z.json'));
+      expect(readFileSync(join(dir, 'soak-latest.json'), 'utf8')).to.equal(readFileSync(file, 'utf8'));
+      expect(existsSync(join(dir, 'latest.json'))).to.equal(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
