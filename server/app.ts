@@ -8,6 +8,7 @@ import { createNarrator, type Narrator, type NarratorOptions } from './host/narr
 import { ConfigError } from './config/config-error.ts';
 import type { ExpressLike } from '../game-bridge/web/serve.ts';
 import { createTableRoom, TABLE_ROOM } from './room/table-room.ts';
+import { RoomCreationLimit, limitRoomCreation } from './room/room-creation-limit.ts';
 
 /**
  * `server.listen`, failing when the port cannot be bound: Colyseus 0.18 only logs the HTTP
@@ -112,6 +113,8 @@ export async function startTableServer(config: AppConfig, log: Logger, options: 
     await listen(server, config);
     const http = (server.transport as unknown as { server: HttpServer }).server;
     limitRequestBodies(http, MAX_BODY_BYTES);
+    // Installed last, so it answers first: a refused creation costs no body read and no room.
+    limitRoomCreation(http, new RoomCreationLimit(config.limits.roomsPerMinutePerAddress), { trustProxy: config.trustProxy });
     narrator.attachBridge(http);
   } catch (err) {
     await narrator.close();

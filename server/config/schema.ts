@@ -139,6 +139,22 @@ const LimitsSchema = z
     refusalsPerMinute: z.number().int().min(0).max(1_000_000).default(240),
     /** Game-bridge WebSocket connections at most (game-bridge/PROTOCOL.md); the next is closed with 4503. */
     maxBridgeClients: z.number().int().min(1).max(100_000).default(256),
+    /**
+     * Rooms one remote address may create a minute over HTTP matchmaking (`create`, `joinOrCreate`;
+     * a token bucket: bursts up to this many, refilled evenly); past it HTTP 429. 0 = no limit.
+     * server/room/room-creation-limit.ts
+     */
+    roomsPerMinutePerAddress: z.number().int().min(0).max(100_000).default(30),
+  })
+  .strict();
+
+/** How long the `wav` sink's recordings (`recordingsDir/room-*.wav`) are kept; server/sinks/recording-retention.ts. */
+const RecordingsRetentionSchema = z
+  .object({
+    /** Recordings last written longer ago than this are deleted, hours; 0 = kept whatever their age. */
+    maxAgeHours: z.number().min(0).max(1_000_000).default(168),
+    /** The folder's recordings are kept under this many MB (2^20 bytes) in all, the oldest deleted first; 0 = no limit. */
+    maxTotalMB: z.number().min(0).max(100_000_000).default(2048),
   })
   .strict();
 
@@ -196,6 +212,14 @@ export const AppConfigSchema = z
     sinks: z.array(z.string().min(1)).default(['native', 'wav', 'webrtc', 'bridge']),
     /** Folder of the per-room WAV recordings (`room-<roomId>.wav`). */
     recordingsDir: z.string().min(1).default('recordings'),
+    /** Recordings pruned at start, every 10 minutes and when a room closes; never one being written. */
+    recordingsRetention: RecordingsRetentionSchema.default(RecordingsRetentionSchema.parse({})),
+    /**
+     * The server is behind one reverse proxy that appends the client's address to `X-Forwarded-For`:
+     * per-address limits count that address instead of the proxy's. Off: the header is ignored (a
+     * client could write any address into it).
+     */
+    trustProxy: z.boolean().default(false),
     /** Only a join presenting this secret may take the DM seat (server/room/seats.ts); unset = the room's creator, or whoever asks while it is free. */
     dmSecret: z.string().min(1).optional(),
     table: TableSchema.default(TableSchema.parse({})),

@@ -14,6 +14,7 @@ import { NarrationMetrics } from '../observability/metrics.ts';
 import { metricsRefusal } from '../observability/metrics-access.ts';
 import { createLogger } from '../observability/log.ts';
 import { ThreadedPlayout } from '../playout/threaded-playout.ts';
+import { RecordingRetention } from '../sinks/recording-retention.ts';
 import type { PlayoutThreadStats } from '../playout/playout-protocol.ts';
 import type { ModelManager } from '../models/model-manager.ts';
 import type { ModelProgressEvent } from '../models/model-spec.ts';
@@ -100,6 +101,8 @@ export class Narrator implements NarrationRoomHost {
       readonly policy: SynthesisPolicySource;
       readonly scheduler: SynthesisScheduler;
       readonly service: NarrationService;
+      /** Config `recordingsRetention` over `recordingsDir`; null without the `wav` sink. */
+      readonly retention: RecordingRetention | null;
     },
   ) {
     this.defaultRules = new NarrationRules(config.rules);
@@ -151,28 +154,42 @@ export class Narrator implements NarrationRoomHost {
   }
 
   /**
-   * Opens a room's narration without Colyseus (what the room plugin does in its onCreate):
-   * its playout on the frame clock, its sinks and recording.
+   * Opens a room's narration without Colyseus: its playout on the frame clock, its sinks and recording.
    * @throws NarrationError `closed` after {@link close}; ConfigError for a sink not in config `sinks`
    *   or bad rules; Error when the id is open already or a sink cannot start (all playout slots in use, a device)
    */
   async openRoom(roomId: string, options: OpenNarrationOptions = {}): Promise<RoomNarration> {
+    const narration = this.roomNarration(roomId, options);
+    await narration.open();
+    return narration;
+  }
+
+  /**
+   * A room's narration whose playout (a slot, the sinks, the recording) opens on its first use —
+   * a narration, a stream, pause/resume, or `open()` — so a room nobody joins or narrates in costs
+   * nothing (what the room plugin does: it opens on the first join or narration).
+   * @throws NarrationError `closed` after {@link close}, `bad_request` for a bad id; ConfigError as {@link openRoom}
+   */
+  roomNarration(roomId: string, options: OpenNarrationOptions = {}): RoomNarration {
     if (this.closed) throw new NarrationError('closed', 'the narrator is closed');
     if (typeof roomId !== 'string' || roomId.length === 0 || roomId.length > 128) throw new NarrationError('bad_request', 'room id must be a string of 1–128 characters');
     for (const [i, sink] of (options.sinks ?? []).entries()) {
       if (!this.config.sinks.includes(sink)) throw new ConfigError(`sinks.${i}`, `"${sink}" is not one of config sinks: ${this.config.sinks.join(', ')}`);
     }
     const { service } = this.parts;
-    const narration = new RoomNarration(roomId, {
+    return new RoomNarration(roomId, {
       rules: this.rulesOf(options.rules),
       maxChars: this.config.limits.maxTextChars,
       streamIdleMs: this.config.limits.streamIdleMs,
       maxQueued: this.config.limits.maxQueuedNarrations,
       log: this.log,
-      close: () => service.closeRoom(roomId),
+      start: (listener) => {
+        if (this.closed) throw new NarrationError('closed', 'the narrator is closed');
+        return service.startRoom(roomId, listener, { wavPath: options.wavPath, sinks: options.sinks });
+      },
+      // A closed recording may take the folder over its retention.
+      close: () => service.closeRoom(roomId).finally(() => void this.parts.retention?.prune()),
     });
-    narration.attach(await service.openRoom(roomId, narration.listener, { wavPath: options.wavPath, sinks: options.sinks }));
-    return narration;
   }
 
   /**
@@ -267,8 +284,9 @@ export class Narrator implements NarrationRoomHost {
    */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      const { service, scheduler, policy, playout, engine, models } = this.parts;
+      const { service, scheduler, policy, playout, engine, models, retention } = this.parts;
       await this.bridge?.close();
+      await retention?.close();
       await service.close();
       scheduler.close();
       await policy.close?.();
@@ -322,14 +340,26 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
     const scheduler = new SynthesisScheduler({ engine, policy, log });
     const metrics = new NarrationMetrics({ defaultMetrics: true });
     const service = new NarrationService(cfg, engine, playout, metrics, log, scheduler);
+    const retention = cfg.sinks.includes('wav') ? startRetention(cfg, service, log) : null;
+    if (retention) {
+      undo.push(() => retention.close());
+      await retention.prune();
+    }
     const factories = container.isBound(TOKENS.RoomPluginFactory) ? container.getAll<RoomPluginFactory>(TOKENS.RoomPluginFactory) : [];
     const startupMs = Math.round((performance.now() - started) * 10) / 10;
     log.info({ engine: engine.name, sampleRate: engine.sampleRate, sinks: cfg.sinks, startupMs }, 'narrator ready');
-    return new Narrator(cfg, log, metrics, factories, startupMs, { engine, models, playout, policy, scheduler, service });
+    return new Narrator(cfg, log, metrics, factories, startupMs, { engine, models, playout, policy, scheduler, service, retention });
   } catch (err) {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch((e: unknown) => log.warn({ err: e }, 'cleanup after a failed start'));
     throw err;
   }
+}
+
+/** Config `recordingsRetention` over `recordingsDir`, sparing the recordings the service is writing. */
+function startRetention(cfg: AppConfig, service: NarrationService, log: Logger): RecordingRetention {
+  const { maxAgeHours, maxTotalMB } = cfg.recordingsRetention;
+  const limits = { maxAgeMs: maxAgeHours * 3_600_000, maxTotalBytes: maxTotalMB * 1024 * 1024 };
+  return new RecordingRetention(cfg.recordingsDir, limits, () => service.recordingsInUse(), log.child({ part: 'recordings' }));
 }
 
 /**

@@ -74,17 +74,31 @@ export class NarrationService {
   }
 
   /**
-   * Opens a room's playout (sinks, frame clock) and returns its narrator.
+   * Opens a room's playout (sinks, frame clock) and returns its narrator once the sinks run.
    * @param opts.wavPath where the `wav` sink records (default `recordingsDir/room-<roomId>.wav`)
    * @param opts.sinks this room's sinks, a subset of config `sinks` (default: all of them)
-   * @throws Error when the room is open already, or from the playout when a sink cannot be created
+   * @throws Error when the room is open already, no playout slot is free, or a sink cannot be created
    */
   async openRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string; sinks?: readonly string[] } = {}): Promise<RoomNarrator> {
+    const { narrator, ready } = this.startRoom(roomId, listener, opts);
+    await ready;
+    return narrator;
+  }
+
+  /**
+   * Opens a room now: its narrator takes narrations at once, while its playout (a slot, the sinks,
+   * the recording) opens on the playout thread, which holds what is sent meanwhile. When a sink
+   * cannot start, `ready` rejects and the room is gone again: its narrator closed, the narrations it
+   * took ended as cancelled, the id free to open again.
+   * @param opts as {@link openRoom}
+   * @throws Error when the room is open already or no playout slot is free
+   */
+  startRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string; sinks?: readonly string[] } = {}): { narrator: RoomNarrator; ready: Promise<void> } {
     if (this.rooms.has(roomId) || this.closing.has(roomId)) throw new Error(`room ${roomId} is already open`);
     const sinks = opts.sinks ?? this.config.sinks;
     const wavPath = sinks.includes('wav') ? resolve(opts.wavPath ?? this.wavPathOf(roomId)) : undefined;
     if (wavPath) mkdirSync(dirname(wavPath), { recursive: true });
-    await this.playout.openRoom(roomId, {
+    const opened = this.playout.openRoom(roomId, {
       sampleRate: this.engine.sampleRate,
       sinks,
       wavPath,
@@ -119,7 +133,16 @@ export class NarrationService {
       },
     });
     this.rooms.set(roomId, narrator);
-    return narrator;
+    const ready = opened.catch((err: unknown) => {
+      // The playout never opened: no frame was recorded and no narration's end will be reported.
+      if (this.rooms.get(roomId) === narrator) {
+        this.rooms.delete(roomId);
+        if (this.reports.get(roomId) === report) this.reports.delete(roomId);
+        narrator.endAll();
+      }
+      throw err;
+    });
+    return { narrator, ready };
   }
 
   /**
@@ -167,6 +190,16 @@ export class NarrationService {
     for (const roomId of this.rooms.keys()) deepest = Math.max(deepest, this.playout.bufferedMs(roomId));
     this.metrics.fifoDepthMaxMs.set(deepest);
     this.metrics.roomsOpen.set(this.rooms.size);
+  }
+
+  /** Recordings being written: the WAV paths (absolute) of the rooms open or closing. */
+  recordingsInUse(): Set<string> {
+    const paths = new Set<string>();
+    for (const roomId of new Set([...this.rooms.keys(), ...this.closing.keys()])) {
+      const wav = this.reports.get(roomId)?.wav;
+      if (wav) paths.add(wav);
+    }
+    return paths;
   }
 
   /** Open rooms. */

@@ -79,28 +79,42 @@ const TRIGGER = /^[\w:.-]{1,64}$/;
  *
  * Built by `Narrator.openRoom` over the room's {@link RoomNarrator} (text → chunks →
  * synthesis → the playout's FIFO); the narration room plugin exposes the same methods.
+ *
+ * The room's playout — a playout slot, its sinks, its recording — opens on the first narration,
+ * stream, pause or resume, or on {@link open}; until then the room costs nothing (issue 11: 300
+ * matchmaking requests nobody joined took all 256 slots and recorded silence). Listeners, `status`,
+ * `caption` and `cancel` do not open it.
  */
 export class RoomNarration {
   private readonly events = new EventEmitter();
   private statusValue: PlayoutStatus = 'idle';
   private captionValue: Caption | null = null;
   private narrator: RoomNarrator | null = null;
+  /** The playout's open in progress or done (settles when its sinks run); null before the first use. */
+  private opening: Promise<void> | null = null;
+  private closedValue = false;
 
   /**
    * @param options.maxChars config `limits.maxTextChars`
    * @param options.maxQueued config `limits.maxQueuedNarrations` (players' events get all but {@link dmReserve} of it)
    * @param options.streamIdleMs config `limits.streamIdleMs`: a stream with no delta for this long ends itself (0/absent: never)
+   * @param options.start opens the room's playout with these callbacks (the narration service's `startRoom`):
+   *   the narrator at once, `ready` when the sinks run; throws when it cannot start (no slot, narrator closed)
    * @param options.close closes the room's playout (the narration service's `closeRoom`)
    */
   constructor(
     readonly roomId: string,
-    private readonly options: { rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger; close: () => Promise<void> },
+    private readonly options: {
+      rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger;
+      start: (listener: RoomNarratorListener) => { narrator: RoomNarrator; ready: Promise<void> };
+      close: () => Promise<void>;
+    },
   ) {
     this.events.setMaxListeners(0);
   }
 
-  /** Callbacks for the room's {@link RoomNarrator}; call {@link attach} with the narrator they feed. */
-  get listener(): RoomNarratorListener {
+  /** Callbacks for the room's {@link RoomNarrator}. */
+  private listener(): RoomNarratorListener {
     return {
       onStatus: (status) => {
         this.statusValue = status;
@@ -118,9 +132,20 @@ export class RoomNarration {
     };
   }
 
-  /** Wires the narrator built with {@link listener}. */
-  attach(narrator: RoomNarrator): void {
-    this.narrator = narrator;
+  /**
+   * Opens the room's playout (slot, sinks, recording) if nothing has yet, and waits until it runs.
+   * A failed open leaves the room unopened: the next use tries again.
+   * @throws NarrationError `closed` after {@link close} or when the narrator is closed; Error when no
+   *   playout slot is free or a sink cannot start
+   */
+  async open(): Promise<void> {
+    this.start();
+    await this.opening;
+  }
+
+  /** Whether the room's playout is open or opening (a slot taken, the recording started). */
+  get opened(): boolean {
+    return this.narrator !== null && !this.narrator.isClosed;
   }
 
   /** `idle`, `buffering` (waiting for the pre-buffer), `speaking` or `paused`. */
@@ -135,7 +160,7 @@ export class RoomNarration {
 
   /** Whether the room's narration is closed (the room was disposed, or the narrator closed). */
   get closed(): boolean {
-    return !this.narrator || this.narrator.isClosed;
+    return this.closedValue;
   }
 
   /**
@@ -144,7 +169,7 @@ export class RoomNarration {
    *   `bad_request` (an option of the wrong type), `closed`
    */
   narrate(text: string, options: NarrateOptions = {}): NarrationHandle {
-    const narrator = this.open();
+    const narrator = this.start();
     const request = this.request(options, 'server:text');
     checkNarrationText(text, this.options.maxChars);
     const n = narrator.narrate(text, request);
@@ -157,7 +182,7 @@ export class RoomNarration {
    *   and the rule is DM-only), `text_too_long`, `unknown_voice`, `queue_full`, `closed`
    */
   event(type: string, fields: Readonly<Record<string, unknown>> = {}, options: EventOptions = {}): NarrationHandle {
-    const narrator = this.open();
+    const narrator = this.start();
     if (typeof type !== 'string' || type.length === 0 || type.length > 64) throw new NarrationError('bad_request', 'event type must be a string of 1–64 characters');
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new NarrationError('bad_request', 'event fields must be an object');
     const receivedAtMs = options.receivedAtMs ?? nowMs();
@@ -182,7 +207,7 @@ export class RoomNarration {
    * @throws NarrationError `unknown_voice`, `queue_full`, `bad_request`, `closed`
    */
   stream(options: NarrateOptions = {}): NarrationStreamHandle {
-    const narrator = this.open();
+    const narrator = this.start();
     const s = narrator.stream(this.request(options, 'server:stream'));
     const maxChars = this.options.maxChars;
     let ended = false;
@@ -229,17 +254,19 @@ export class RoomNarration {
    * @throws NarrationError `closed`
    */
   cancel(ids?: readonly string[], receivedAtMs: number = nowMs()): string[] {
-    return this.open().cancel(receivedAtMs, ids);
+    if (this.closedValue) throw new NarrationError('closed', `the narration of room ${this.roomId} is closed`);
+    // Nothing was ever narrated here: nothing to cancel, and no reason to open the playout.
+    return this.narrator ? this.started().cancel(receivedAtMs, ids) : [];
   }
 
-  /** Holds playback with a short fade (frames go on as silence). @throws NarrationError `closed` */
+  /** Holds playback with a short fade (frames go on as silence). @throws NarrationError `closed`; Error as {@link open} */
   pause(): void {
-    this.open().pause();
+    this.start().pause();
   }
 
-  /** Continues after {@link pause}. @throws NarrationError `closed` */
+  /** Continues after {@link pause}. @throws NarrationError `closed`; Error as {@link open} */
   resume(): void {
-    this.open().resume();
+    this.start().resume();
   }
 
   /**
@@ -251,14 +278,34 @@ export class RoomNarration {
     return () => this.events.off(event, listener);
   }
 
-  /** Cancels the room's narrations and closes its playout (recording finalized). Idempotent. */
+  /** Cancels the room's narrations and closes its playout (recording finalized), if it was opened. Idempotent. */
   async close(): Promise<void> {
-    await this.options.close();
+    this.closedValue = true;
+    if (this.narrator) await this.options.close();
   }
 
-  private open(): RoomNarrator {
+  /**
+   * The room's narrator, opening the playout on first use.
+   * @throws NarrationError `closed`; Error from `options.start` (no playout slot free)
+   */
+  private start(): RoomNarrator {
+    if (this.closedValue) throw new NarrationError('closed', `the narration of room ${this.roomId} is closed`);
+    if (this.narrator && !this.narrator.isClosed) return this.narrator;
+    const { narrator, ready } = this.options.start(this.listener());
+    this.narrator = narrator;
+    this.opening = ready.catch((err: unknown) => {
+      // The sinks could not start: the service closed the narrator; the next use tries again.
+      if (this.narrator === narrator) this.narrator = null;
+      throw err;
+    });
+    this.opening.catch(() => undefined); // whoever awaits open() sees the error; a narration's caller sees its `done`
+    return narrator;
+  }
+
+  /** The narrator of an open room. @throws NarrationError `closed` */
+  private started(): RoomNarrator {
     const narrator = this.narrator;
-    if (!narrator || narrator.isClosed) throw new NarrationError('closed', `the narration of room ${this.roomId} is closed`);
+    if (this.closedValue || !narrator || narrator.isClosed) throw new NarrationError('closed', `the narration of room ${this.roomId} is closed`);
     return narrator;
   }
 

@@ -211,10 +211,12 @@ export class RoomNarrator {
   }
 
   /**
-   * Ends every narration whose end the playout never reported (its room closed, or its thread
-   * died) as cancelled, so no caller waits on `done` forever. Called after the room's playout closed.
+   * Ends every narration whose end the playout never reported (its room closed, its thread died, or
+   * it never opened) as cancelled, so no caller waits on `done` forever, and refuses any more.
+   * Called after the room's playout closed, or when its open failed.
    */
   endAll(): void {
+    this.closed = true;
     for (const n of [...this.live.values()]) {
       this.live.delete(n.id);
       n.abort.abort();

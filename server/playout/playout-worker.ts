@@ -30,6 +30,12 @@ const data = workerData as PlayoutWorkerData;
 const shared = sharedViews(data.consumedSab, data.ticksSab);
 const log = createLogger(data.config.log.level, 'playout');
 const rooms = new Map<string, Room>();
+/**
+ * Rooms whose sinks are being created → the commands that arrived for them meanwhile, and the open
+ * itself (never rejects). The main thread may narrate into a room the moment it asked to open it
+ * (a room opens on its first narration or join): those commands apply, in order, once it is open.
+ */
+const opening = new Map<string, { readonly held: ToWorker[]; readonly done: Promise<unknown> }>();
 let roomFrames = 0;
 let tickMs = 0;
 
@@ -105,6 +111,7 @@ async function openRoom(roomId: string, slot: number, options: OpenRoomOptions, 
 }
 
 async function closeRoom(roomId: string): Promise<void> {
+  await opening.get(roomId)?.done; // a close sent behind the open closes what it opened
   const room = rooms.get(roomId);
   if (!room) return;
   rooms.delete(roomId);
@@ -125,7 +132,20 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
       (stats) => post({ type: 'reply', id, ok: true, ...(stats ? { stats: stats as never } : {}) }),
       (err: unknown) => post({ type: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err) }),
     );
-  if (msg.type === 'open') return void reply(msg.id, openRoom(msg.roomId, msg.slot, msg.options, factories));
+  if (msg.type === 'open') {
+    if (opening.has(msg.roomId)) return void reply(msg.id, Promise.reject(new Error(`room ${msg.roomId} is already opening`)));
+    const held: ToWorker[] = [];
+    const opened = openRoom(msg.roomId, msg.slot, msg.options, factories);
+    const done = opened.then(
+      () => {
+        opening.delete(msg.roomId);
+        for (const m of held) handle(m, factories, clock);
+      },
+      () => void opening.delete(msg.roomId), // never opened: what was sent for it goes with it
+    );
+    opening.set(msg.roomId, { held, done });
+    return void reply(msg.id, done.then(() => opened));
+  }
   if (msg.type === 'close') return void reply(msg.id, closeRoom(msg.roomId));
   if (msg.type === 'stats') {
     const stats = { clock: clock.stats(), roomFrames, msPerRoomFrame: roomFrames ? tickMs / roomFrames : 0, rooms: rooms.size };
@@ -133,10 +153,13 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
   }
   if (msg.type === 'shutdown') {
     return void reply(msg.id, (async () => {
+      await Promise.all([...opening.values()].map((o) => o.done));
       await Promise.all([...rooms.keys()].map(closeRoom));
       clock.stop();
     })());
   }
+  const held = opening.get(msg.roomId)?.held;
+  if (held) return void held.push(msg);
   const room = rooms.get(msg.roomId);
   if (!room) {
     log.warn({ roomId: msg.roomId, type: msg.type }, 'playout message for a room that is not open; ignored');

@@ -56,7 +56,13 @@ export type PlayoutEvent =
 
 /** Process-wide playout, one handle on the main thread. */
 export interface Playout {
-  /** Opens a room: creates its FIFO, gate and sinks, and starts emitting frames (silence when idle). */
+  /**
+   * Opens a room: creates its FIFO, gate and sinks, and starts emitting frames (silence when idle).
+   * The room takes commands as soon as this returns, before the promise settles: they apply after
+   * the open, in order (a room opens on its first narration, which is queued at once).
+   * @throws Error when the room is open already or no slot is free (at once, where the implementation can tell)
+   * @returns resolves when the sinks run; rejects when one cannot start (the room is not open then)
+   */
   openRoom(roomId: string, options: OpenRoomOptions): Promise<void>;
   /** Stops the room's frames, closes its sinks (the WAV file is finalized when this resolves). */
   closeRoom(roomId: string): Promise<void>;

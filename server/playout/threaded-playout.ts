@@ -87,20 +87,27 @@ export class ThreadedPlayout implements Playout {
     return new ThreadedPlayout(worker, sharedViews(consumedSab, ticksSab), maxRooms);
   }
 
-  /** @throws Error when the room is open already, no slot is free, or the worker rejects it (unknown sink, bad rate, no wavPath) */
-  async openRoom(roomId: string, options: OpenRoomOptions): Promise<void> {
+  /**
+   * Takes a slot and asks the worker to open the room. The room takes commands as soon as this
+   * returns; the worker applies them once its sinks run.
+   * @throws Error at once when the room is open already or no slot is free
+   * @returns rejects when the worker cannot open it (unknown sink, bad rate, no wavPath); the slot is free again then
+   */
+  openRoom(roomId: string, options: OpenRoomOptions): Promise<void> {
     if (this.rooms.has(roomId)) throw new Error(`room ${roomId} is already open`);
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new Error(`cannot open room ${roomId}: all ${this.shared.ticks.length} playout slots are in use`);
     const handle: RoomHandle = { slot, sampleRate: options.sampleRate, maxBufferedMs: options.maxBufferedMs, pushed: 0, closed: false };
     this.rooms.set(roomId, handle);
-    try {
-      await this.request({ type: 'open', id: 0, roomId, slot, options: { ...options, sinks: [...options.sinks] } });
-    } catch (err) {
-      this.rooms.delete(roomId);
-      this.freeSlots.push(slot);
-      throw err;
-    }
+    // The slot's last room left its count behind; audio pushed before the worker opens is counted from 0.
+    Atomics.store(this.shared.consumed, slot, 0n);
+    return this.request({ type: 'open', id: 0, roomId, slot, options: { ...options, sinks: [...options.sinks] } }).then(
+      () => undefined,
+      (err: unknown) => {
+        this.release(roomId, handle);
+        throw err;
+      },
+    );
   }
 
   async closeRoom(roomId: string): Promise<void> {
@@ -110,8 +117,7 @@ export class ThreadedPlayout implements Playout {
     try {
       await this.request({ type: 'close', id: 0, roomId });
     } finally {
-      this.rooms.delete(roomId);
-      this.freeSlots.push(room.slot);
+      this.release(roomId, room);
     }
   }
 
@@ -195,6 +201,13 @@ export class ThreadedPlayout implements Playout {
     this.rooms.clear();
     this.exited = new Error('playout is closed');
     await this.worker.terminate();
+  }
+
+  /** Forgets a room and frees its slot, once (a failed open and the close behind it both end here). */
+  private release(roomId: string, handle: RoomHandle): void {
+    if (this.rooms.get(roomId) !== handle) return;
+    this.rooms.delete(roomId);
+    this.freeSlots.push(handle.slot);
   }
 
   private room(roomId: string): RoomHandle {

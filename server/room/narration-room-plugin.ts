@@ -28,8 +28,8 @@ export interface NarrationPluginOptions {
 
 /** What the plugin needs from the narrator that made it (a narrow view of `Narrator`). */
 export interface NarrationRoomHost {
-  /** Opens the room's narration (playout, sinks, recording) with these rules. */
-  openRoom(roomId: string, options: { rules: NarrationRules }): Promise<RoomNarration>;
+  /** The room's narration with these rules; its playout (slot, sinks, recording) opens on its first use. */
+  roomNarration(roomId: string, options: { rules: NarrationRules }): RoomNarration;
   /** Config `dmSecret`, for the default seat policy. */
   readonly dmSecret?: string;
   /** Config `limits.playerEventsPerMinute` (0 = no limit). */
@@ -169,9 +169,10 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
 
   // ── Room lifecycle ────────────────────────────────────────────────────────────────────────────
 
+  // No playout slot or recording until the first join or narration (issue 11: 300 unjoined rooms took all 256 slots).
   protected override async onCreate(options: unknown): Promise<void> {
     const room = this.room;
-    const narration = await this.host.openRoom(room.roomId, { rules: this.rules });
+    const narration = this.host.roomNarration(room.roomId, { rules: this.rules });
     this.narration = narration;
     this.stateField = findNarrationState(room.state);
     this.unsubscribe.push(
@@ -208,6 +209,10 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
   }
 
   protected override async onJoin(client: Client, options?: unknown): Promise<void> {
+    // The first seat taken opens the room's playout; a client joins a room whose audio runs.
+    await this.open().open().catch((err: unknown) => {
+      throw new Error(`narration cannot start for this table: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
     this.joinOptions.set(client.sessionId, options);
     this.seats?.join(client.sessionId, options);
     // Sent before the join completes, Colyseus delivers these right after it.

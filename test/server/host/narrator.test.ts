@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,40 @@ describe('createNarrator start-up checks', function () {
     await n.close();
     const m = await createNarrator({ engine: 'instant', pluginDirs: [FIXTURES], plugins: { 'instant-engine': {} }, sinks: ['bridge'], recordingsDir: '/proc/forbidden' }, { log: createLogger('silent') });
     await m.close();
+  });
+});
+
+describe('a room\'s narration opens on its first use', function () {
+  this.timeout(30_000);
+
+  it('takes no playout slot and records nothing until it narrates; listeners, status and cancel open nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrpg-lazy-'));
+    const n = await createNarrator({ engine: 'instant', pluginDirs: [FIXTURES], plugins: { 'instant-engine': {} }, sinks: ['wav'], recordingsDir: dir }, { log: createLogger('silent') });
+    try {
+      const room = n.roomNarration('lazy');
+      const ends: string[] = [];
+      room.on('end', (r) => ends.push(r.id));
+      expect([room.status, room.caption, room.cancel(), room.opened]).to.deep.equal(['idle', null, [], false]);
+      expect(n.roomCount).to.equal(0);
+      expect(readdirSync(dir)).to.deep.equal([]);
+      // The first narration opens the room at once and is queued behind the open.
+      const first = room.narrate('The well is deep and cold.');
+      expect(n.roomCount).to.equal(1);
+      const report = await first.done;
+      expect(report).to.include({ cancelled: false, error: null });
+      expect(report.audioMs).to.be.greaterThan(500);
+      expect(ends).to.deep.equal([first.id]);
+      expect(readdirSync(dir)).to.deep.equal(['room-lazy.wav']);
+      await room.close();
+      expect(n.roomCount).to.equal(0);
+      expect(() => room.narrate('Too late.')).to.throw(/closed/);
+      // Closing one that never opened costs nothing either.
+      const never = n.roomNarration('never');
+      await never.close();
+      expect(readdirSync(dir)).to.deep.equal(['room-lazy.wav']);
+    } finally {
+      await n.close();
+    }
   });
 });
 

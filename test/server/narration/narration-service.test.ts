@@ -108,3 +108,36 @@ describe('NarrationService reports', () => {
     }
   });
 });
+
+describe('NarrationService.startRoom', () => {
+  const config = AppConfigSchema.parse({ sinks: [], plugins: {}, playout: { prebufferMs: 250 } });
+
+  /** A playout whose sinks fail to start, some time after it took the room (as a device or a file can). */
+  class FailingPlayout extends VirtualPlayout {
+    override async openRoom(roomId: string, o: OpenRoomOptions): Promise<void> {
+      await super.openRoom(roomId, o);
+      await new Promise((r) => setTimeout(r, 20));
+      throw new Error('sink "speaker" could not start');
+    }
+  }
+
+  it('takes narrations before the playout is open; when it fails to open, ends them as cancelled and frees the id', async () => {
+    const playout = new FailingPlayout();
+    const service = new NarrationService(config, new SimulatedTtsEngine({ ttfbMs: 5, rtf: 0.05 }), playout, new NarrationMetrics(), pino({ level: 'silent' }));
+    try {
+      const { narrator, ready } = service.startRoom('a', {});
+      const n = narrator.narrate('The gate is shut for the night.', { trigger: 'server:text', priority: 'queue', receivedAtMs: nowMs() });
+      expect(service.roomCount).to.equal(1);
+      const err = await ready.then(() => null, (e: Error) => e);
+      expect(err?.message).to.equal('sink "speaker" could not start');
+      expect((await n.done).cancelled).to.equal(true);
+      expect(service.roomCount).to.equal(0);
+      expect(() => narrator.narrate('Again.', { trigger: 'server:text', priority: 'queue', receivedAtMs: nowMs() })).to.throw(/closed/);
+      const again = service.startRoom('a', {});
+      await again.ready.catch(() => undefined);
+    } finally {
+      await service.close();
+      await playout.close();
+    }
+  });
+});

@@ -157,6 +157,53 @@ describe('ThreadedPlayout', function () {
     await playout.closeRoom('bp');
   });
 
+  it('applies what was sent while the room was opening, in order, once its sinks run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'threaded-playout-early-'));
+    try {
+      // The wav sink opens its file asynchronously: the narration below reaches the worker before the room is open.
+      const opened = playout.openRoom('early', room({ sinks: ['wav', 'capture'], wavPath: join(dir, 'early.wav') }));
+      playout.beginNarration('early', 'n1');
+      playout.push('early', 'n1', 0, tone(300));
+      playout.endNarration('early', 'n1');
+      await opened;
+      const until = Date.now() + 5000;
+      let end: Extract<PlayoutEvent, { type: 'narration-end' }> | undefined;
+      while (!(end = events.find((e): e is Extract<PlayoutEvent, { type: 'narration-end' }> => e.type === 'narration-end' && e.roomId === 'early')) && Date.now() < until) await sleep(20);
+      expect(end, 'the narration sent before the open settled played').to.not.equal(undefined);
+      expect(end!.stats.audioMs).to.be.at.least(300);
+      expect(cap.of('early').filter((f) => f.narrationId === 'n1' && f.energy > 0).length).to.be.at.least(14);
+      await playout.closeRoom('early');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('closes a room whose close was sent right behind its open, freeing its id and slot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'threaded-playout-brief-'));
+    try {
+      const options = room({ sinks: ['wav', 'capture'], wavPath: join(dir, 'brief.wav') });
+      await Promise.all([playout.openRoom('brief', options), playout.closeRoom('brief')]);
+      // Had the worker kept it open, opening the id again would be refused there ("already open").
+      await playout.openRoom('brief', options);
+      await playout.closeRoom('brief');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses at once, not later, a room already open or one past the last slot', async () => {
+    const small = await ThreadedPlayout.start({ config, maxRooms: 1 });
+    try {
+      await small.openRoom('one', room());
+      expect(() => small.openRoom('one', room())).to.throw(/already open/);
+      expect(() => small.openRoom('two', room())).to.throw(/all 1 playout slots are in use/);
+      await small.closeRoom('one');
+      await small.openRoom('two', room());
+    } finally {
+      await small.close();
+    }
+  });
+
   it('rejects an unknown sink naming it and the allowed ones', async () => {
     const err = await playout.openRoom('bad', room({ sinks: ['capture', 'nope'] })).catch((e: Error) => e);
     expect((err as Error).message).to.match(/"nope".*allowed: .*wav.*capture|"nope".*allowed: .*capture.*wav/);

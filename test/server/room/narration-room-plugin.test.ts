@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +33,11 @@ class ArenaState extends Schema {
 }
 
 /** What the host rooms report back to the test. */
-const seen = { dungeonReports: [] as NarrationReport[], hostNarrate: 0, hostEvent: 0, errors: [] as unknown[] };
+const seen = {
+  dungeonReports: [] as NarrationReport[], hostNarrate: 0, hostEvent: 0, errors: [] as unknown[],
+  /** Room id → the narration its `herald` room started in its own onCreate. */
+  heralds: new Map<string, Promise<NarrationReport>>(),
+};
 
 /**
  * Builds two room types the way a game would: its own state, its own handlers (one named `narrate`
@@ -106,7 +110,14 @@ function gameRooms(narrator: Narrator) {
       });
     }
   }
-  return { DungeonRoom, ArenaRoom };
+  /** Narrates from its own onCreate, before anyone has joined. */
+  class HeraldRoom extends Room {
+    override plugins = definePlugins({ narration: narrator.roomPlugin() });
+    override onCreate(): void {
+      seen.heralds.set(this.roomId, this.plugins.narration.narrate('Hear ye, the tournament begins at dawn.').done);
+    }
+  }
+  return { DungeonRoom, ArenaRoom, HeraldRoom };
 }
 
 /** Collects a joined client's `narration:*` and `host:*` messages. */
@@ -145,6 +156,7 @@ describe('narration room plugin in a game\'s own rooms (real Colyseus server, SD
   let narrator: Narrator;
   let server: Server;
   let endpoint: string;
+  let recordingsDir: string;
   const seats: Seat[] = [];
 
   before(async () => {
@@ -152,15 +164,16 @@ describe('narration room plugin in a game\'s own rooms (real Colyseus server, SD
       {
         plugins: { 'tts-espeak': {} },
         sinks: ['wav'],
-        recordingsDir: mkdtempSync(join(tmpdir(), 'vrpg-plugin-')),
+        recordingsDir: (recordingsDir = mkdtempSync(join(tmpdir(), 'vrpg-plugin-'))),
         limits: { maxTextChars: 3000 },
       },
       { log: createLogger('silent') },
     );
-    const { DungeonRoom, ArenaRoom } = gameRooms(narrator);
+    const { DungeonRoom, ArenaRoom, HeraldRoom } = gameRooms(narrator);
     server = new Server({ transport: new WebSocketTransport(), greet: false, gracefullyShutdown: false });
     server.define('dungeon', DungeonRoom);
     server.define('arena', ArenaRoom);
+    server.define('herald', HeraldRoom);
     await server.listen(0, '127.0.0.1');
     const http = (server.transport as unknown as { server: HttpServer }).server;
     endpoint = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -326,6 +339,41 @@ describe('narration room plugin in a game\'s own rooms (real Colyseus server, SD
     gm.room.send('attack', { damage: 2, who: 'Bo' });
     const { narrationId } = await gm.next('host:attacked');
     expect((await gm.end(narrationId)).audioMs).to.be.greaterThan(500);
+  });
+
+  it('costs nothing for rooms nobody joins: 300 created without a join hold no playout slot, record nothing, and go after their seat reservation', async () => {
+    const roomsBefore = narrator.roomCount;
+    const filesBefore = readdirSync(recordingsDir).length;
+    const http = endpoint.replace('ws:', 'http:');
+    const created = await Promise.all(Array.from({ length: 300 }, () =>
+      fetch(`${http}/matchmake/create/arena`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
+        .then(async (r) => ({ status: r.status, roomId: ((await r.json()) as { roomId?: string }).roomId }))));
+    expect(created.filter((c) => c.status !== 200), 'refused creations').to.deep.equal([]);
+    expect(narrator.roomCount, 'playout slots taken').to.equal(roomsBefore);
+    expect(readdirSync(recordingsDir), 'recordings').to.have.length(filesBefore);
+    // Before, these 300 took all 256 playout slots and the next table was refused.
+    const host = await seat('arena', { name: 'Zed' });
+    host.room.send('narration:narrate', { text: 'The stands are empty, but the arena is ours.' });
+    const accepted = await host.next('narration:accepted');
+    expect((await host.end(accepted.narrationId)).audioMs).to.be.greaterThan(500);
+    expect(readdirSync(recordingsDir)).to.include(`room-${host.room.roomId}.wav`).and.have.length(filesBefore + 1);
+    // Colyseus disposes a room whose reserved seat is never taken (COLYSEUS_SEAT_RESERVATION_TIME, 15 s).
+    const ids = new Set(created.map((c) => c.roomId));
+    const until = Date.now() + 30_000;
+    while ((await matchMaker.query({ name: 'arena' })).some((r) => ids.has(r.roomId))) {
+      if (Date.now() > until) throw new Error('the unjoined rooms were not disposed within 30 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(readdirSync(recordingsDir), 'nothing recorded for the disposed rooms').to.have.length(filesBefore + 1);
+  });
+
+  it('narrates from the game room\'s own onCreate before anyone joins (the room opens on its first narration)', async () => {
+    const res = await fetch(`${endpoint.replace('ws:', 'http:')}/matchmake/create/herald`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const { roomId } = (await res.json()) as { roomId: string };
+    const report = await seen.heralds.get(roomId)!;
+    expect(report).to.include({ cancelled: false, error: null, trigger: 'server:text' });
+    expect(report.audioMs).to.be.greaterThan(1000);
+    expect(readdirSync(recordingsDir)).to.include(`room-${roomId}.wav`);
   });
 
   it('refuses a bad rules table when the room is built, naming the key', () => {
