@@ -79,7 +79,8 @@ describe('NarrationClient in Chromium (direct WebRTC)', function () {
       console.log(`      skipped: ${reason}`);
       this.skip();
     }
-    ({ app, baseUrl } = await startNarrator());
+    // A crashed page's seat (and its peer) is held for the reconnection window: 1 s here, so the peer goes soon.
+    ({ app, baseUrl } = await startNarrator({ reconnectWindowMs: 1000 }));
     const narrator = app.narrator;
     // A game's own room type next to `table`: the room's creator narrates (the game's role callback).
     app.server.define('skirmish', class SkirmishRoom extends Room<{ state: SkirmishState }> {
@@ -212,7 +213,7 @@ describe('NarrationClient in Chromium (direct WebRTC)', function () {
       expect(concealed).to.be.lessThan(MAX_CONCEALED_SHARE);
     }
     let peers: number | undefined;
-    for (let i = 0; i < 50 && peers !== 3; i++) {
+    for (let i = 0; i < 100 && peers !== 3; i++) {
       peers = (await requestWebRtcSinkStats(dm.roomId))?.peers;
       if (peers !== 3) await sleep(100);
     }

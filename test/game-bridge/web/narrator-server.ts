@@ -15,11 +15,12 @@ export const webrtcAvailable = existsSync(WEBRTC_PLUGIN);
  * as long as the text would be spoken at `charsPerSecond`, so audio is loud and synthesis
  * free), sink `webrtc` in direct mode when the plugin exists (else `wav`), port 0.
  */
-export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: string } = {}): Promise<{ app: TableServer; baseUrl: string }> {
+export async function startNarrator(opts: { charsPerSecond?: number; dmSecret?: string; reconnectWindowMs?: number } = {}): Promise<{ app: TableServer; baseUrl: string }> {
   const config = instantConfig({
     plugins: webrtcAvailable ? { 'audio-webrtc': {} } : {},
     sinks: webrtcAvailable ? ['webrtc'] : ['wav'],
     ...(opts.dmSecret ? { dmSecret: opts.dmSecret } : {}),
+    ...(opts.reconnectWindowMs !== undefined ? { 'table.reconnectWindowMs': opts.reconnectWindowMs } : {}),
   }, opts.charsPerSecond ?? 30);
   const app = await startTableServer(config, createLogger('silent'));
   return { app, baseUrl: `http://127.0.0.1:${app.port}` };
