@@ -176,15 +176,21 @@ describe('error budget in the table room (real Colyseus server, SDK and raw WebS
     expect(report).to.include({ cancelled: false, underruns: 0 });
   });
 
-  it('queues a few KB for a client that never reads while it sends 200 000 tiny unknown messages, not one error each', async () => {
-    // Colyseus's rate limit lifted: the issue's flood (200 800 messages in 5 s) against the default budget alone.
-    const { app, endpoint } = await server({ maxMessagesPerSecond: 100_000 });
+  /** A server with `limits`, a DM's table, and a raw client seated at it that never reads; with the server's view of that client. */
+  async function tableWithSlowReader(limits: Record<string, number>) {
+    const { app, endpoint } = await server(limits);
     const dm = await TableClient.create(endpoint, { name: 'Mira' });
     clients.push(dm);
     const { ws, sessionId } = await slowReader(app.port, dm.room.roomId);
     sockets.push(ws);
     await new Promise((r) => setTimeout(r, 200));
     const side = serverSide(dm.room.roomId, sessionId);
+    return { ws, side };
+  }
+
+  it('queues a few KB for a client that never reads while it sends 200 000 tiny unknown messages, not one error each', async () => {
+    // Colyseus's rate limit lifted: the issue's flood (200 800 messages in 5 s) against the default budget alone.
+    const { ws, side } = await tableWithSlowReader({ maxMessagesPerSecond: 100_000 });
     const rssBefore = rssAfterGcMiB();
     const sentBefore = side.sent();
 
@@ -200,13 +206,7 @@ describe('error budget in the table room (real Colyseus server, SDK and raw WebS
 
   it('sends no error reply to a client with more than 64 KiB unsent, however large its budget', async () => {
     // Budget lifted, so only the backlog check bounds what the server holds for the client.
-    const { app, endpoint } = await server({ maxMessagesPerSecond: 100_000, errorRepliesPerMinute: 100_000, refusalsPerMinute: 0 });
-    const dm = await TableClient.create(endpoint, { name: 'Mira' });
-    clients.push(dm);
-    const { ws, sessionId } = await slowReader(app.port, dm.room.roomId);
-    sockets.push(ws);
-    await new Promise((r) => setTimeout(r, 200));
-    const side = serverSide(dm.room.roomId, sessionId);
+    const { ws, side } = await tableWithSlowReader({ maxMessagesPerSecond: 100_000, errorRepliesPerMinute: 100_000, refusalsPerMinute: 0 });
     const rssBefore = rssAfterGcMiB();
 
     for (let i = 0; i < 90_000; i++) ws.send(SPAM);
