@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VoiceName } from '../config/schema.ts';
-import { textProblem } from '../narration/narration-error.ts';
+import { NarrationError, textProblem } from '../narration/narration-error.ts';
 
 /**
  * Wire payloads of the narration room plugin (`narration:*`, server/room/narration-room-plugin.ts)
@@ -60,6 +60,13 @@ export const GameEventSchema = z
 
 /** `narration:cancel` `{ narrationId? }` (or no payload). */
 export const CancelSchema = z.object({ narrationId: z.string().max(64).optional() }).strict().optional();
+
+/** Parses a client payload. @throws NarrationError `bad_request` naming the field at fault */
+export function parsePayload<S extends z.ZodType>(schema: S, message: unknown): z.infer<S> {
+  const result = schema.safeParse(message);
+  if (!result.success) throw new NarrationError('bad_request', describeIssue(result.error));
+  return result.data;
+}
 
 /** Formats a zod error as one line for the client. */
 export function describeIssue(error: z.ZodError): string {

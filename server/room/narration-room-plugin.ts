@@ -1,6 +1,5 @@
 import { RoomPlugin, type Client, type Room } from '@colyseus/core';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import { nowMs } from '../threads/spawn-worker.ts';
 import type { NarrationRules } from '../event/narration-rules.ts';
 import { NarrationError, hasControlChars } from '../narration/narration-error.ts';
@@ -8,8 +7,8 @@ import type {
   Caption, EventOptions, NarrateOptions, NarrationHandle, NarrationStreamHandle, RoomNarration, RoomNarrationEvents,
 } from '../narration/room-narration.ts';
 import type { PlayoutStatus } from '../playout/playout.ts';
-import { CancelSchema, DeltaSchema, GameEventSchema, NarrateSchema, StreamStartSchema, describeIssue, type ErrorMessage } from './messages.ts';
-import { NarrationState } from './narration-state.ts';
+import { CancelSchema, DeltaSchema, GameEventSchema, NarrateSchema, StreamStartSchema, parsePayload, type ErrorMessage } from './messages.ts';
+import { findNarrationState, type NarrationState } from './narration-state.ts';
 import type { RoomPluginContext, RoomPluginFactory } from './room-plugin-factory.ts';
 import { Seats, type Role } from './seats.ts';
 import { EventBudgets } from './event-budget.ts';
@@ -252,7 +251,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
     return {
       'narration:event': (client, message) =>
         this.guard(client, 'narration:event', (narration, receivedAtMs) => {
-          const { type, ...fields } = parse(GameEventSchema, message);
+          const { type, ...fields } = parsePayload(GameEventSchema, message);
           const as = this.roleOf(client);
           if (as === 'player') this.eventBudgets.spend(client.sessionId, receivedAtMs);
           const n = narration.event(type, fields, { as, context: { players: this.playerNames() }, receivedAtMs });
@@ -261,14 +260,14 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
       'narration:narrate': (client, message) =>
         this.guard(client, 'narration:narrate', (narration, receivedAtMs) => {
           this.requireDm(client, 'narration:narrate');
-          const { text, voice } = parse(NarrateSchema, message);
+          const { text, voice } = parsePayload(NarrateSchema, message);
           const n = narration.narrate(text, { trigger: 'dm:text', receivedAtMs, voice });
           this.accept(client, 'narration:narrate', n.id);
         }),
       'narration:narrate_start': (client, message) =>
         this.guard(client, 'narration:narrate_start', (narration, receivedAtMs) => {
           this.requireDm(client, 'narration:narrate_start');
-          const voice = parse(StreamStartSchema, message ?? undefined)?.voice;
+          const voice = parsePayload(StreamStartSchema, message ?? undefined)?.voice;
           const stream = narration.stream({ trigger: 'dm:stream', receivedAtMs, voice });
           this.streams.get(client.sessionId)?.end();
           this.streams.set(client.sessionId, stream);
@@ -281,7 +280,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
       'narration:narrate_delta': (client, message) =>
         this.guard(client, 'narration:narrate_delta', () => {
           this.requireDm(client, 'narration:narrate_delta');
-          const { text } = parse(DeltaSchema, message);
+          const { text } = parsePayload(DeltaSchema, message);
           this.openStream(client).push(text);
         }),
       'narration:narrate_end': (client) =>
@@ -293,7 +292,7 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
       'narration:cancel': (client, message) =>
         this.guard(client, 'narration:cancel', (narration, receivedAtMs) => {
           this.requireDm(client, 'narration:cancel');
-          const id = parse(CancelSchema, message ?? undefined)?.narrationId;
+          const id = parsePayload(CancelSchema, message ?? undefined)?.narrationId;
           const cancelled = new Set(narration.cancel(id ? [id] : undefined, receivedAtMs));
           // Only the streams whose narration was cancelled close; another open stream goes on.
           for (const [sessionId, s] of this.streams) {
@@ -404,23 +403,6 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
       this.refuse(client, payload);
     }
   }
-}
-
-/** Parses a client payload. @throws NarrationError `bad_request` naming the field at fault */
-function parse<S extends z.ZodType>(schema: S, message: unknown): z.infer<S> {
-  const result = schema.safeParse(message);
-  if (!result.success) throw new NarrationError('bad_request', describeIssue(result.error));
-  return result.data;
-}
-
-/** The host state's {@link NarrationState} field, if it declares one. */
-function findNarrationState(state: unknown): NarrationState | null {
-  if (typeof state !== 'object' || state === null) return null;
-  for (const key in state) {
-    const value = (state as Record<string, unknown>)[key];
-    if (value instanceof NarrationState) return value;
-  }
-  return null;
 }
 
 /** Calls a room plugin's lifecycle hook (protected on RoomPlugin) if it has one. */

@@ -17,3 +17,13 @@ export class NarrationState extends Schema {
   @type('int32') captionIndex: number = -1;
   @type('string') narrationId: string = '';
 }
+
+/** The host state's {@link NarrationState} field, if it declares one. */
+export function findNarrationState(state: unknown): NarrationState | null {
+  if (typeof state !== 'object' || state === null) return null;
+  for (const key in state) {
+    const value = (state as Record<string, unknown>)[key];
+    if (value instanceof NarrationState) return value;
+  }
+  return null;
+}
