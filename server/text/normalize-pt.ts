@@ -8,7 +8,8 @@ import { abbreviation, padWords } from './speech-rules.ts';
  * abbreviations). Input must already be cleaned (speech-rules.ts `cleanText`).
  * Numerals follow Portuguese conventions: `.` groups thousands, `,` is the
  * decimal mark (`R$ 1.234,56`); a dot followed by other than three digits is
- * read as a decimal too (`3.5`).
+ * read as a decimal too (`3.5`). Whole numbers agree in gender with a feminine
+ * noun right after them ("1500 moedas" → "mil e quinhentas moedas").
  */
 
 const NUM = String.raw`\d{1,3}(?:\.\d{3})+(?!\d)(?:,\d+)?|\d+(?:[.,]\d+)?`;
@@ -29,6 +30,59 @@ const COINS: Record<string, string> = {
   gp: 'ouro', sp: 'prata', cp: 'cobre', ep: 'electro',
 };
 
+/**
+ * Feminine nouns common in RPG narration, singular and plural, lowercase; the
+ * suffix rule in `feminineNoun` covers most other feminine plurals. Singular
+ * nouns in -a are matched only through this list (see `feminineNoun`).
+ */
+const FEMININE_NOUNS = new Set((
+  'moeda moedas peça peças prata pratas hora horas vez vezes pessoa pessoas arma armas flecha flechas '
+  + 'criatura criaturas porta portas espada espadas légua léguas milha milhas libra libras carta cartas '
+  + 'cabeça cabeças alma almas tocha tochas runa runas joia joias jóia jóias gema gemas pedra pedras '
+  + 'rodada rodadas semana semanas noite noites chama chamas faca facas lança lanças vida vidas '
+  + 'magia magias adaga adagas flor flores mão mãos chave chaves torre torres ponte pontes ave aves '
+  + 'nave naves classe classes mulher mulheres luz luzes cruz cruzes voz vozes ordem ordens tribo tribos '
+  + 'legião legiões manhã manhãs tarde tardes'
+).split(' '));
+
+/**
+ * Masculine (or common-gender, read masculine) nouns that the suffix rule
+ * would take for feminine — Greek -ma/-ta nouns, people in -a; nouns in -ista
+ * are common-gender and read masculine too — and words in -as that are not nouns.
+ */
+const MASCULINE_EXCEPTIONS = new Set((
+  'dias mapas problemas sistemas temas planetas poetas climas idiomas dramas programas guardas cometas '
+  + 'piratas fantasmas poemas enigmas dilemas esquemas emblemas aromas gramas quilogramas miligramas '
+  + 'diplomas pijamas profetas monarcas patriarcas druidas eremitas gorilas atlas coração corações '
+  + 'mas apenas'
+).split(' '));
+
+/**
+ * Whether a Portuguese noun is feminine, for number agreement; case-insensitive.
+ * @param word the word after a number, e.g. "moedas", "Poção".
+ * @param plural whether the number is other than one: plurals are checked by
+ *   suffix too (-as, -ções, -sões, -dades, -gens: "flechas", "cidades"),
+ *   singulars by the unambiguous suffixes only (-ção, -são, -dade, -gem:
+ *   "poção", "viagem") plus `FEMININE_NOUNS`, because after "1" a word in -a
+ *   is as often a verb or preposition ("o jogador 1 ataca", "de 1 a 6").
+ * Source: the gender-by-ending tendencies in Cunha & Cintra, *Nova Gramática
+ * do Português Contemporâneo*, chapter "Substantivo" (gender), with their exceptions.
+ */
+export function feminineNoun(word: string, plural: boolean): boolean {
+  const w = word.toLowerCase();
+  if (FEMININE_NOUNS.has(w)) return true;
+  if (MASCULINE_EXCEPTIONS.has(w) || /istas?$/.test(w)) return false;
+  return plural ? /\p{L}(?:as|ções|sões|dades|gens)$/u.test(w) : /\p{L}(?:ção|são|dade|gem)$/u.test(w);
+}
+
+/**
+ * The noun a number counts: the next word, after one space, skipping a
+ * written "mil" ("2 mil moedas"); `''` when punctuation or the end follows.
+ */
+function countedNoun(after: string): string {
+  return /^ (?:mil (?=\p{L}))?(\p{L}+)/iu.exec(after)?.[1] ?? '';
+}
+
 const DICE = /(?<![\p{L}\p{N}_])(\d*)[dD](\d+|%)((?:\s?[+\-−–×*]\s?(?:\d*[dD](?:\d+|%)|\d+))*)(?![\p{L}\p{N}_])/gu;
 const DICE_TERM = /\s?([+\-−–×*])\s?(?:(\d*)[dD](\d+|%)|(\d+))/gu;
 
@@ -45,6 +99,12 @@ const NUMERAL = new RegExp(String.raw`(?<!\p{N})(${NUM})`, 'gu');
 /** Numeral words and their language-specific helpers, bound to one variant. */
 function rules(variant: PtVariant) {
   const card = (n: string): string => cardinalWords(canonicalPt(n), 'pt', variant);
+  /** Whether numeral `n` counts a feminine noun, `after` being the text that follows it. */
+  const countsFeminine = (n: string, after: string): boolean =>
+    feminineNoun(countedNoun(after), !/^0*1$/.test(canonicalPt(n)));
+  /** `card`, agreeing with a feminine noun; decimals stay as they are ("um vírgula cinco"). */
+  const cardOf = (n: string, feminine: boolean): string =>
+    feminine && !canonicalPt(n).includes('.') ? feminineCardinalPt(card(n)) : card(n);
   const die = (count: string, sides: string): string =>
     `${count ? `${card(count)} ` : ''}d ${sides === '%' ? 'por cento' : card(sides)}`;
   const op = (o: string): string => (o === '+' ? 'mais' : o === '×' || o === '*' ? 'vezes' : 'menos');
@@ -99,11 +159,15 @@ function rules(variant: PtVariant) {
         })
       // Ranges "1-4", "10–20" read "um a quatro"; only short numbers, so dates and ids are left alone.
       .replace(/(?<![\p{N}.,\-–])(\d{1,3}) ?[–—] ?(\d{1,3})(?![\p{N}\-–])|(?<![\p{N}.,\-–])(\d{1,3})-(\d{1,3})(?![\p{N}\-–])/gu,
-        (_m, a?: string, b?: string, c?: string, d?: string) => `${card(a ?? c ?? '0')} a ${card(b ?? d ?? '0')}`)
+        (m: string, a: string | undefined, b: string | undefined, c: string | undefined, d: string | undefined, o: number, s: string) => {
+          const to = b ?? d ?? '0';
+          const feminine = countsFeminine(to, s.slice(o + m.length));
+          return `${cardOf(a ?? c ?? '0', feminine)} a ${cardOf(to, feminine)}`;
+        })
       .replace(/(?<![\p{L}\p{N}])\+ ?(?=\d)/gu, 'mais ')
       .replace(/(?<![\p{L}\p{N}])[-−](?=\d)/gu, 'menos ')
       .replace(NUMERAL, (m: string, n: string, o: number, s: string) =>
-        padWords(card(n), s, o, m.length));
+        padWords(cardOf(n, countsFeminine(n, s.slice(o + m.length))), s, o, m.length));
 
   const rpg = (text: string): string =>
     text

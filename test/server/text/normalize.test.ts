@@ -94,7 +94,7 @@ describe('normalizeForSpeech', () => {
 
     it('reads Portuguese numerals, ordinals and percentages, Brazilian by default', () => {
       expectAll('pt', [
-        ['1.250 moedas', 'mil duzentos e cinquenta moedas'],
+        ['1.250 soldados', 'mil duzentos e cinquenta soldados'],
         ['3,5', 'três vírgula cinco'],
         ['16 e 19', 'dezesseis e dezenove'],
         ['1000000000', 'um bilhão'],
@@ -104,6 +104,51 @@ describe('normalizeForSpeech', () => {
         ['1-4 goblins', 'um a quatro goblins'],
       ]);
       expectAll('pt-PT', [['16', 'dezasseis']]);
+    });
+
+    it('joins "mil" with "e" before round hundreds and numbers below 100', () => {
+      expectAll('pt', [
+        ['1500', 'mil e quinhentos'],
+        ['1050', 'mil e cinquenta'],
+        ['1550', 'mil quinhentos e cinquenta'],
+        ['2.000.300', 'dois milhões e trezentos'],
+      ]);
+      expectAll('pt-PT', [['1.200.000.000', 'mil e duzentos milhões']]);
+    });
+
+    it('makes numbers agree with the feminine noun that follows them', () => {
+      expectAll('pt', [
+        ['1500 moedas', 'mil e quinhentas moedas'],
+        ['1.250 moedas', 'mil duzentas e cinquenta moedas'],
+        ['1550 moedas', 'mil quinhentas e cinquenta moedas'],
+        ['1500 soldados', 'mil e quinhentos soldados'],
+        ['2 espadas e 2 machados', 'duas espadas e dois machados'],
+        ['1 poção', 'uma poção'],
+        ['201 flechas', 'duzentas e uma flechas'],
+        ['2.200 moedas', 'duas mil e duzentas moedas'],
+        ['2.200.000 moedas', 'dois milhões e duzentas mil moedas'],
+        ['2.000.000 de moedas', 'dois milhões de moedas'],
+        ['2 Horas', 'duas Horas'],
+        ['2 mil pessoas', 'duas mil pessoas'],
+        ['1-2 horas', 'uma a duas horas'],
+        ['2 cidades', 'duas cidades'],
+      ]);
+      expectAll('pt-PT', [['1500 moedas', 'mil e quinhentas moedas']]);
+    });
+
+    it('keeps numbers masculine before masculine nouns, at a sentence end, in dice and money', () => {
+      expectAll('pt', [
+        ['22 dias', 'vinte e dois dias'],
+        ['2 fantasmas', 'dois fantasmas'],
+        ['O baú tem 2.', 'O baú tem dois.'],
+        ['Ganhou 200, mas perdeu', 'Ganhou duzentos, mas perdeu'],
+        ['o jogador 1 ataca', 'o jogador um ataca'],
+        ['uma espada +1 escondida', 'uma espada mais um escondida'],
+        ['de 1 a 6', 'de um a seis'],
+        ['2d6 moedas', 'dois d seis moedas'],
+        ['R$ 1.500,00', 'mil e quinhentos reais'],
+        ['R$ 2,00 e 2 moedas', 'dois reais e duas moedas'],
+      ]);
     });
 
     it('reads money in reais, euros and coins with feminine agreement', () => {

@@ -14,10 +14,24 @@ describe('number words', () => {
     expect(cardinalWords('1000000000000', 'pt')).to.equal('um trilhão');
     expect(cardinalWords('3.5', 'pt')).to.equal('três vírgula cinco');
     expect(cardinalWords('3.05', 'pt')).to.equal('três vírgula zero cinco');
+    expect(cardinalWords('1200000000', 'pt')).to.equal('um bilhão e duzentos milhões');
   });
 
-  it('keeps European Portuguese as n2words spells it', () => {
+  it('joins the last group with "e" only when it is below 100 or a round hundred', () => {
+    expect(cardinalWords('1500', 'pt')).to.equal('mil e quinhentos');
+    expect(cardinalWords('1050', 'pt')).to.equal('mil e cinquenta');
+    expect(cardinalWords('1550', 'pt')).to.equal('mil quinhentos e cinquenta');
+    expect(cardinalWords('2000300', 'pt')).to.equal('dois milhões e trezentos');
+    expect(cardinalWords('2200000', 'pt')).to.equal('dois milhões e duzentos mil');
+    expect(cardinalWords('1530000', 'pt')).to.equal('um milhão quinhentos e trinta mil');
+    expect(cardinalWords('1000100000', 'pt')).to.equal('um bilhão e cem mil');
+  });
+
+  it('spells European Portuguese with its teens and the long scale', () => {
     expect(cardinalWords('17', 'pt', 'pt')).to.equal('dezassete');
+    expect(cardinalWords('1000000000', 'pt', 'pt')).to.equal('mil milhões');
+    expect(cardinalWords('1200000000', 'pt', 'pt')).to.equal('mil e duzentos milhões');
+    expect(cardinalWords('2300000000000', 'pt', 'pt')).to.equal('dois biliões e trezentos mil milhões');
   });
 
   it('reads very long digit strings digit by digit', () => {
@@ -29,6 +43,10 @@ describe('number words', () => {
     expect(ordinalWords('21', 'en')).to.equal('twenty-first');
     expect(feminineCardinalPt('duzentos e dois')).to.equal('duzentas e duas');
     expect(feminineCardinalPt('dois milhões')).to.equal('dois milhões');
+    expect(feminineCardinalPt('dois milhões e duzentos mil')).to.equal('dois milhões e duzentas mil');
+    expect(feminineCardinalPt('duzentos e dois milhões')).to.equal('duzentos e dois milhões');
+    expect(feminineCardinalPt('dois mil milhões')).to.equal('dois mil milhões');
+    expect(feminineCardinalPt('vinte e um mil')).to.equal('vinte e uma mil');
   });
 
   it('reads money per currency and language', () => {
@@ -36,5 +54,6 @@ describe('number words', () => {
     expect(moneyWords('2', 'EUR', 'en')).to.equal('two euros');
     expect(moneyWords('0.01', 'USD', 'en')).to.equal('one cent');
     expect(moneyWords('3', 'EUR', 'pt', 'pt')).to.equal('três euros');
+    expect(moneyWords('1500.01', 'EUR', 'pt', 'pt')).to.equal('mil e quinhentos euros e um cêntimo');
   });
 });
