@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
-import { abortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
+import { abortError, clauseText, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
 import { nowMs } from '../../server/threads/spawn-worker.ts';
 import { BlockStream } from './block-stream.ts';
 import { EspeakThread } from './espeak-thread.ts';
@@ -234,7 +234,11 @@ export class EspeakEngine implements TtsEngine {
 
   private dispatch(thread: EspeakThread, job: Job): void {
     job.thread = thread;
-    thread.run(job.id, job.chunk.text, job.voice, {
+    // A chunk cut mid-sentence reads on to the end of the next clause and is cut where that starts;
+    // with the next words unknown yet it ends as a clause (comma) instead of falling like a full stop.
+    const { continuation } = job.chunk;
+    const text = continuation ? job.chunk.text : clauseText(job.chunk);
+    thread.run(job.id, text, job.voice, {
       onBlock: (samples) => {
         if (!job.settled) job.stream.push(samples);
       },
@@ -243,7 +247,7 @@ export class EspeakEngine implements TtsEngine {
         this.settle(job);
       },
       onError: (err) => this.settle(job, err),
-    });
+    }, continuation || undefined);
   }
 
   private respawn(slot: Slot): void {

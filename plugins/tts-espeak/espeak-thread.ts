@@ -109,15 +109,16 @@ export class EspeakThread {
    * Starts request `id` on the worker.
    * @param id unique, > 0
    * @param text plain text to speak
+   * @param readAhead words read after `text` for intonation and cut off (SynthMessage.readAhead)
    * @param voice espeak voice name (`en-us`, `pt-br+f2`)
    * @throws Error when the thread is not alive or already runs a request
    */
-  run(id: number, text: string, voice: string, handler: RequestHandler): void {
+  run(id: number, text: string, voice: string, handler: RequestHandler, readAhead?: string): void {
     if (!this.isAlive || !this.worker) throw new Error(`espeak thread ${this.threadId} is not running`);
     if (this.current) throw new Error(`espeak thread ${this.threadId} is busy with request ${this.current.id}`);
     this.current = { id, handler };
     this.worker.ref();
-    this.worker.postMessage({ type: 'synth', id, text, voice });
+    this.worker.postMessage({ type: 'synth', id, text, voice, readAhead });
   }
 
   /**

@@ -92,20 +92,34 @@ function synthesize(msg: SynthMessage): void {
   let cancelled = false;
   let firstBlockAt: number | undefined;
   const startedAt = nowMs();
-  instance.synthesize(escapeForSsml(msg.text), (pcm, events) => {
-    for (const e of events) if (e.type === 'word') words++;
+  const text = escapeForSsml(msg.text);
+  // With a read-ahead, audio stops at the first word event past the chunk's own text (positions
+  // are 1-based UTF-16 indexes into the text espeak was given; audio positions are ms).
+  const readAhead = msg.readAhead ? ` ${escapeForSsml(msg.readAhead)}` : '';
+  let cutAt = Infinity;
+  instance.synthesize(text + readAhead, (pcm, events) => {
+    for (const e of events) {
+      if (e.type !== 'word') continue;
+      if (readAhead && e.text_position > text.length) {
+        cutAt = Math.min(cutAt, Math.round((e.audio_position * instance.samplerate) / 1000));
+      } else {
+        words++;
+      }
+    }
     if (isCancelled()) {
       cancelled = true;
       return 1;
     }
-    if (pcm.length === 0) return 0;
-    const block = new Float32Array(pcm.length);
-    for (let i = 0; i < pcm.length; i++) block[i] = pcm[i] / INT16_SCALE;
-    samples += block.length; // before the transfer empties `block`
-    blocks++;
-    firstBlockAt ??= nowMs();
-    port.postMessage({ type: 'block', id, samples: block }, [block.buffer]);
-    return 0;
+    const take = Math.max(0, Math.min(pcm.length, cutAt - samples));
+    if (take > 0) {
+      const block = new Float32Array(take);
+      for (let i = 0; i < take; i++) block[i] = pcm[i] / INT16_SCALE;
+      samples += block.length; // before the transfer empties `block`
+      blocks++;
+      firstBlockAt ??= nowMs();
+      port.postMessage({ type: 'block', id, samples: block }, [block.buffer]);
+    }
+    return samples >= cutAt ? 1 : 0; // 1: stop (speak_lib.h), the rest is read-ahead
   });
   const done: DoneMessage = { type: 'done', id, started: true, cancelled, samples, blocks, words, startedAt, firstBlockAt, endedAt: nowMs() };
   port.postMessage(done);

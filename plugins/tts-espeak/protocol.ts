@@ -36,6 +36,12 @@ export interface SynthMessage {
   readonly text: string;
   /** espeak voice name, optionally with `+variant`. */
   readonly voice: string;
+  /**
+   * Words read after `text` for intonation only (TtsChunk.continuation): the worker synthesizes
+   * `text + ' ' + readAhead` and stops at the first word of `readAhead` (espeak's word event gives
+   * its audio position), so the chunk's audio is what espeak says for it inside the longer clause.
+   */
+  readonly readAhead?: string;
 }
 
 /** Worker → main: the instance is warm. */

@@ -1,7 +1,7 @@
 import { inject, injectable, optional } from 'inversify';
 import type { Logger } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
-import { abortError, isAbortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
+import { clauseText, abortError, isAbortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
 import type { XttsBackend } from './backend.ts';
 import { describe } from './http-request.ts';
 import { XTTS_CHAR_LIMITS, XTTS_LANGUAGES, XTTS_SAMPLE_RATE, assertXttsLanguage } from './languages.ts';
@@ -109,7 +109,9 @@ export class XttsEngine implements TtsEngine {
   }
 
   /**
-   * Streams one chunk's audio.
+   * Streams one chunk's audio. A chunk that continues a sentence is read ending in a comma
+   * (`clauseText`): XTTS gives no word timing to cut a read-ahead at, and a comma keeps it from
+   * ending the chunk on a full stop's falling intonation.
    * @param voice a configured voice name (`xtts-streaming-server`) or the server's voice (`openai`); undefined = `defaultVoice`
    * @throws Error at once for an unsupported language, an unknown voice, before `init()` or after `close()`
    */
@@ -118,7 +120,7 @@ export class XttsEngine implements TtsEngine {
     const language = assertXttsLanguage(chunk.language);
     if (!this.ready || !this.backend) throw new Error('XttsEngine.synthesize() called before init() completed');
     const resolved = this.backend.resolveVoice(voice);
-    return this.stream(this.backend, chunk, { text: chunk.text, language, voice: resolved }, signal);
+    return this.stream(this.backend, chunk, { text: clauseText(chunk), language, voice: resolved }, signal);
   }
 
   /**

@@ -101,6 +101,37 @@ const PlayoutSchema = z
     prebufferMs: z.number().int().min(0).max(3000).default(250),
     /** FIFO size above which synthesis waits (back-pressure), ms. */
     maxBufferedMs: z.number().int().min(500).max(120_000).default(15_000),
+    /**
+     * Silence before a queued narration starts when another ended less than this ago, ms (also DM free
+     * text after an event). Real silence frames: they are in the recording. A room idle longer starts at once.
+     */
+    gapMs: z.number().int().min(0).max(10_000).default(500),
+    /** Silence after an interrupt's fade-out before the interrupting narration starts, ms (a breath). */
+    interruptGapMs: z.number().int().min(0).max(10_000).default(150),
+  })
+  .strict();
+
+const SeamsSchema = z
+  .object({
+    /**
+     * Chunk seams sound like one reading: the engine's own leading/trailing silence is trimmed, each seam
+     * gets the pause the engine makes at that punctuation (measured per engine and voice), and a chunk
+     * that ends mid-sentence is synthesized with continuation intonation. Off: chunks are butted as synthesized.
+     */
+    enabled: z.boolean().default(true),
+    /** A paragraph break's pause as a multiple of the measured sentence pause. */
+    paragraphScale: z.number().min(1).max(5).default(2),
+  })
+  .strict();
+
+const LoudnessSchema = z
+  .object({
+    /** Normalize every narration to `targetLufs` with a per-engine+voice gain and a true-peak limiter. */
+    enabled: z.boolean().default(true),
+    /** Integrated loudness target, LUFS (EBU R128 / ITU-R BS.1770; −16 is the usual spoken-word streaming target). */
+    targetLufs: z.number().min(-40).max(-6).default(-16),
+    /** True-peak ceiling, dBTP (EBU R128 s1 and streaming services: −1). */
+    truePeakDbtp: z.number().min(-12).max(0).default(-1),
   })
   .strict();
 
@@ -224,6 +255,8 @@ export const AppConfigSchema = z
     dmSecret: z.string().min(1).optional(),
     table: TableSchema.default(TableSchema.parse({})),
     playout: PlayoutSchema.default(PlayoutSchema.parse({})),
+    seams: SeamsSchema.default(SeamsSchema.parse({})),
+    loudness: LoudnessSchema.default(LoudnessSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     rules: NarrationRulesSchema.default(() => NarrationRulesSchema.parse(defaultRules)),
     log: z

@@ -7,6 +7,7 @@ import type { Playout, PlayoutEvent } from '../playout/playout.ts';
 import type { NarrationMetrics } from '../observability/metrics.ts';
 import { SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import { defaultSynthesisPolicy, fixedPolicySource } from '../synthesis/synthesis-policy.ts';
+import { VoiceProfiles } from '../synthesis/voice-profiles.ts';
 import { RoomNarrator, type RoomNarratorListener } from './room-narrator.ts';
 import type { NarrationReport } from './narration.ts';
 
@@ -45,6 +46,8 @@ export class NarrationService {
   private readonly unsubscribe: () => void;
   /** The process's synthesis scheduler, shared by every room. */
   readonly scheduler: SynthesisScheduler;
+  /** Pauses and loudness of the engine's voices (config `seams`, `loudness`), shared by every room. */
+  readonly voices: VoiceProfiles;
   private readonly ownsScheduler: boolean;
 
   /**
@@ -65,7 +68,22 @@ export class NarrationService {
       policy: fixedPolicySource(defaultSynthesisPolicy(config.playout.prebufferMs)),
       log,
     });
+    this.voices = new VoiceProfiles(engine, config.language, config.loudness.targetLufs, config.loudness.truePeakDbtp, log);
     this.unsubscribe = playout.onEvent((e) => this.route(e));
+  }
+
+  /**
+   * Calibrates the configured voice's pauses and loudness (a few short syntheses) so the first
+   * narration already has them; waits at most `maxWaitMs` (a slow engine finishes in the background).
+   */
+  async calibrateVoice(maxWaitMs = 5000): Promise<void> {
+    if (!this.config.seams.enabled && !this.config.loudness.enabled) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxWaitMs);
+    });
+    await Promise.race([this.voices.calibrate(this.config.voice), waited]);
+    clearTimeout(timer);
   }
 
   /** Path of a room's recording. */
@@ -105,6 +123,8 @@ export class NarrationService {
       // The tier's pre-buffer until the gate measures an RTF (PrebufferGate), read per room so VRAM-pressure changes apply.
       prebufferMs: this.scheduler.policy.prebufferMs,
       maxBufferedMs: this.config.playout.maxBufferedMs,
+      gapMs: this.config.playout.gapMs,
+      interruptGapMs: this.config.playout.interruptGapMs,
     });
     const report: RoomReport = { roomId, wav: wavPath ?? null, sampleRate: this.engine.sampleRate, narrations: [] };
     let textChars = 0;
@@ -120,6 +140,8 @@ export class NarrationService {
       metrics: this.metrics,
       log: this.log,
       scheduler: this.scheduler,
+      voices: this.voices,
+      shaping: { seams: this.config.seams, loudness: this.config.loudness },
       listener: {
         ...listener,
         onNarrationEnd: (r) => {

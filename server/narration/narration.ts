@@ -35,6 +35,14 @@ export interface NarrationReport {
   cancelLatencyMs: number | null;
   paused: boolean;
   /**
+   * Integrated loudness of the narration as sent to the sinks (after gain and limiter), LUFS
+   * (ITU-R BS.1770, the narrator's own meter); null when loudness normalization is off or the
+   * narration was too short or cancelled before it was measured.
+   */
+  loudnessLufs: number | null;
+  /** Gain the narration got towards config `loudness.targetLufs`, dB (0 when off). */
+  gainDb: number;
+  /**
    * Why the narration failed, or null: chunks whose synthesis failed (the rest was still spoken), or
    * an engine that produced no audio at all. A failure is never reported as a plain success.
    */
@@ -50,6 +58,10 @@ export class Narration {
   synthesisMs = 0;
   synthesizedSamples = 0;
   firstFrameAtMs: number | null = null;
+  /** Gain applied for the loudness target, dB; set when synthesis starts. */
+  gainDb = 0;
+  /** Output loudness measured when synthesis ended, LUFS; null before or when not measured. */
+  loudnessLufs: number | null = null;
   /** Chunks whose synthesis failed, and the first failure's message. */
   failedChunks = 0;
   firstError: string | null = null;
@@ -106,6 +118,8 @@ export class Narration {
       cancelled,
       cancelLatencyMs: s?.cancelLatencyMs === null || s?.cancelLatencyMs === undefined ? null : round(s.cancelLatencyMs),
       paused: s?.paused ?? false,
+      loudnessLufs: this.loudnessLufs !== null && Number.isFinite(this.loudnessLufs) ? Math.round(this.loudnessLufs * 10) / 10 : null,
+      gainDb: Math.round(this.gainDb * 10) / 10,
       error: this.failedChunks > 0
         ? `${this.failedChunks} of ${this.chunks.length} chunk(s) failed to synthesize: ${this.firstError}`
         : !cancelled && s !== null && audioMs === 0 ? 'the engine produced no audio' : null,

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
+import type { VoiceProfiles } from '../synthesis/voice-profiles.ts';
+import { NarrationShaper } from '../synthesis/narration-shaper.ts';
+import { continuationOf, endsParagraph } from '../text/continuation.ts';
+import type { TextChunk } from '../text/chunker-options.ts';
+import type { AppConfig } from '../config/schema.ts';
 import type { SynthesisJobResult, SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import type { Playout, PlayoutEvent } from '../playout/playout.ts';
 import type { NarrationMetrics } from '../observability/metrics.ts';
@@ -54,6 +59,10 @@ export interface RoomNarratorDeps {
   readonly scheduler: SynthesisScheduler;
   /** Chunk jobs a narration keeps submitted at once (N, N+1); default 2. More weakens FIFO back-pressure. */
   readonly maxOutstanding?: number;
+  /** The engine's voice pauses and loudness; with `shaping`, narrations are shaped by NarrationShaper. */
+  readonly voices?: VoiceProfiles;
+  /** Config `seams` and `loudness`; omitted = chunks only get their join fades. */
+  readonly shaping?: Pick<AppConfig, 'seams' | 'loudness'>;
 }
 
 /**
@@ -276,37 +285,91 @@ export class RoomNarrator {
     const depth = Math.max(1, this.deps.maxOutstanding ?? 2);
     const window: OutstandingChunk[] = [];
     const delivery = { lastDoneAtMs: -Infinity };
+    const shaper = this.shaperFor(n);
     try {
       for (;;) {
         const chunk = await n.pending.next(signal);
         if (!chunk) break;
         if (chunk.spoken.trim() === '') continue; // whitespace-only span: nothing to say
         await playout.waitForSpace(roomId, signal);
-        while (window.length >= depth) await this.settleHead(n, window, delivery);
-        window.push(this.submitChunk(n, chunk.index, chunk.spoken, window));
+        while (window.length >= depth) await this.settleHead(n, window, delivery, shaper);
+        window.push(this.submitChunk(n, chunk, window, shaper));
       }
-      while (window.length > 0) await this.settleHead(n, window, delivery);
+      while (window.length > 0) await this.settleHead(n, window, delivery, shaper);
     } catch (err) {
       if (!isAbortError(err) && !signal.aborted) {
         log.error({ roomId, narrationId: n.id, err }, 'narration synthesis failed');
         n.noteFailure(null, err instanceof Error ? err.message : String(err));
       }
     } finally {
-      if (!signal.aborted) playout.endNarration(roomId, n.id);
+      if (!signal.aborted) {
+        shaper.end();
+        this.observeLoudness(n, shaper);
+        playout.endNarration(roomId, n.id);
+      }
     }
   }
 
-  private submitChunk(n: Narration, index: number, text: string, window: readonly OutstandingChunk[]): OutstandingChunk {
+  /**
+   * The narration's shaper (seams, gain, limiter), from its voice's profile as it is now: the gain
+   * stays fixed for the whole narration.
+   */
+  private shaperFor(n: Narration): NarrationShaper {
+    const { playout, roomId, engine, voices, shaping } = this.deps;
+    const voice = n.voice ?? this.deps.voice;
+    const loudness = shaping?.loudness.enabled === true && voices !== undefined;
+    const gain = loudness ? voices.gain(voice) : 1;
+    n.gainDb = 20 * Math.log10(gain);
+    return new NarrationShaper(
+      {
+        sampleRate: engine.sampleRate,
+        seams: shaping?.seams.enabled === true && voices !== undefined,
+        silenceThreshold: voices?.silenceThreshold(voice) ?? 0,
+        gain,
+        ceilingDbtp: loudness ? shaping.loudness.truePeakDbtp : null,
+      },
+      (chunkIndex, samples) => {
+        if (!n.abort.signal.aborted) playout.push(roomId, n.id, chunkIndex, samples);
+      },
+    );
+  }
+
+  /** Pause after a chunk before the next one's first sound, ms: the voice's own at that boundary. */
+  private pauseAfter(n: Narration, chunk: TextChunk): number {
+    const { voices, shaping } = this.deps;
+    if (!voices || !shaping?.seams.enabled || chunk.boundary === 'end') return 0;
+    const pauses = voices.get(n.voice ?? this.deps.voice).pausesMs;
+    const pause = pauses[chunk.boundary];
+    return chunk.boundary === 'sentence' && endsParagraph(chunk.text) ? pause * shaping.seams.paragraphScale : pause;
+  }
+
+  /** Feeds what the narration measured back to its voice's loudness estimate. */
+  private observeLoudness(n: Narration, shaper: NarrationShaper): void {
+    const { voices, shaping } = this.deps;
+    if (!voices || !shaping?.loudness.enabled) return;
+    n.loudnessLufs = shaper.outputMeter.integratedLufs();
+    voices.observe(n.voice ?? this.deps.voice, {
+      inputLufs: shaper.inputMeter.integratedLufs(),
+      outputLufs: n.loudnessLufs ?? -Infinity,
+      gainDb: n.gainDb,
+      seconds: shaper.inputMeter.gatedSeconds,
+    });
+  }
+
+  private submitChunk(n: Narration, chunk: TextChunk, window: readonly OutstandingChunk[], shaper: NarrationShaper): OutstandingChunk {
     const { playout, roomId, engine, language } = this.deps;
+    const { index, spoken: text } = chunk;
     const estimatedMs = (text.length / Math.max(1e-6, engine.charsPerSecond(language))) * 1000;
     // Lead = audio the room plays before it needs this chunk: its FIFO plus what its earlier chunks still owe.
     let leadMs = playout.bufferedMs(roomId);
     for (const o of window) leadMs += Math.max(0, o.estimatedMs - (o.samples * 1000) / engine.sampleRate);
-    const slot = { index, estimatedMs, samples: 0, held: window.length === 0 ? null : [], submittedAtMs: performance.now() } as OutstandingChunk;
+    const slot = { index, chunk, estimatedMs, samples: 0, held: window.length === 0 ? null : [], submittedAtMs: performance.now() } as OutstandingChunk;
+    // A chunk cut mid-sentence reads on into the next one for its intonation (when that is chunked already).
+    const continuation = this.deps.shaping?.seams.enabled ? continuationOf(chunk, n.chunks[index + 1]) : undefined;
     slot.result = this.deps.scheduler.submit({
       roomId,
       narrationId: n.id,
-      chunk: { narrationId: n.id, index, text, language },
+      chunk: { narrationId: n.id, index, text, language, continuation },
       voice: n.voice ?? this.deps.voice,
       leadMs,
       signal: n.abort.signal,
@@ -315,7 +378,7 @@ export class RoomNarrator {
         if (!this.rtfMeasured) this.reportStreamingRtf(slot, block.length);
         slot.samples += block.length;
         if (slot.held) slot.held.push(block);
-        else playout.push(roomId, n.id, index, block);
+        else shaper.push(index, block);
       },
     });
     slot.result.catch(() => undefined); // awaited in order by settleHead; avoid an unhandled rejection meanwhile
@@ -344,7 +407,7 @@ export class RoomNarrator {
   }
 
   /** Waits for the oldest outstanding chunk, records its figures, and lets the next one stream. */
-  private async settleHead(n: Narration, window: OutstandingChunk[], delivery: { lastDoneAtMs: number }): Promise<void> {
+  private async settleHead(n: Narration, window: OutstandingChunk[], delivery: { lastDoneAtMs: number }, shaper: NarrationShaper): Promise<void> {
     const { playout, roomId, log, metrics, engine } = this.deps;
     const head = window[0];
     try {
@@ -370,8 +433,10 @@ export class RoomNarrator {
     } finally {
       window.shift();
       const next = window[0];
-      if (next?.held && !n.abort.signal.aborted) {
-        for (const block of next.held) playout.push(roomId, n.id, next.index, block);
+      if (!n.abort.signal.aborted) {
+        // The pause after this chunk only when another follows (the last chunk's boundary is `end`).
+        shaper.endChunk(head.index, this.pauseAfter(n, head.chunk));
+        if (next?.held) for (const block of next.held) shaper.push(next.index, block);
       }
       if (next) next.held = null;
     }
@@ -381,6 +446,7 @@ export class RoomNarrator {
 /** A chunk submitted to the scheduler and not yet settled by its narration. */
 interface OutstandingChunk {
   readonly index: number;
+  readonly chunk: TextChunk;
   /** Audio the chunk should yield, from the engine's speaking rate, ms. */
   readonly estimatedMs: number;
   /** Samples yielded so far. */

@@ -91,7 +91,8 @@ async function openRoom(roomId: string, slot: number, options: OpenRoomOptions, 
   for (const name of options.sinks) {
     if (!allowed.includes(name)) throw new Error(`room ${roomId}: unknown sink "${name}"; allowed: ${allowed.join(', ')}`);
   }
-  const playout = new RoomPlayout({ roomId, sampleRate: options.sampleRate, prebufferMs: options.prebufferMs, maxBufferedMs: options.maxBufferedMs }, emit);
+  const { sampleRate, prebufferMs, maxBufferedMs, gapMs, interruptGapMs } = options;
+  const playout = new RoomPlayout({ roomId, sampleRate, prebufferMs, maxBufferedMs, gapMs, interruptGapMs }, emit);
   const sinks: AudioSink[] = [];
   const roomLog = log.child({ roomId });
   try {

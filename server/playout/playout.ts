@@ -21,6 +21,10 @@ export interface OpenRoomOptions {
   readonly prebufferMs: number;
   /** FIFO size in ms above which `waitForSpace` holds synthesis back. */
   readonly maxBufferedMs: number;
+  /** Silence before a narration that follows another, ms, counted from the previous one's last frame (default 0). */
+  readonly gapMs?: number;
+  /** Silence after an interrupt's fade-out frame before the next narration, ms (default 0). */
+  readonly interruptGapMs?: number;
 }
 
 /** Per-narration figures the playout measured (the report's audio fields). */

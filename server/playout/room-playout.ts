@@ -3,10 +3,10 @@ import type { OpenRoomOptions, PlayoutEvent, PlayoutNarrationStats, PlayoutStatu
 import { AudioFifo } from '../fifo/audio-fifo.ts';
 import { PrebufferGate, type GateState } from '../fifo/prebuffer-gate.ts';
 import { FRAME_MS, f32ToS16, frameSamples, msToSamples, validateSampleRate } from '../audio/pcm.ts';
-import { SEAM_MS, TRANSPORT_FADE_MS, fadeIn, fadeOut, fadeOutThenSilence, rampSamples } from '../clock/seams.ts';
+import { TRANSPORT_FADE_MS, fadeIn, fadeOutThenSilence, rampSamples } from '../clock/seams.ts';
 
 /** Options of {@link RoomPlayout}. */
-export interface RoomPlayoutOptions extends Pick<OpenRoomOptions, 'sampleRate' | 'prebufferMs' | 'maxBufferedMs'> {
+export interface RoomPlayoutOptions extends Pick<OpenRoomOptions, 'sampleRate' | 'prebufferMs' | 'maxBufferedMs' | 'gapMs' | 'interruptGapMs'> {
   readonly roomId: string;
   /** Longest chunk's audio for the gate's start rule, ms; default 8 000 (see PrebufferGate). */
   readonly maxChunkMs?: number;
@@ -16,8 +16,6 @@ export interface RoomPlayoutOptions extends Pick<OpenRoomOptions, 'sampleRate' |
 interface NarrationState {
   readonly id: string;
   finished: boolean;
-  /** Chunk index of the last block pushed; −1 before any (seams fade at changes). */
-  lastChunk: number;
   frames: number;
   underruns: number;
   gapMs: number;
@@ -32,12 +30,15 @@ interface NarrationState {
 const MAX_REMEMBERED_CANCELS = 4096;
 
 /**
- * One room's playout: FIFO + pre-buffer gate + seams + per-narration stats.
+ * One room's playout: FIFO + pre-buffer gate + the gap between narrations + per-narration stats.
  * Pure and synchronous: the caller (the playout worker's frame clock, or a test)
  * asks for one frame per 20 ms slot with {@link nextFrame} and hands it to the sinks.
  *
  * Narrations play in `beginNarration` order, one frame never mixes two narrations
- * (the last frame of a narration is padded with silence). Frames are s16 mono,
+ * (the last frame of a narration is padded with silence). A narration that follows another starts
+ * `gapMs` after the previous one's last frame (`interruptGapMs` after an interrupt's fade-out):
+ * silence frames the sinks and the recording get like any other (issue 12: 22–33 ms between queued
+ * narrations ran them together). Chunk seams are shaped before the FIFO (NarrationShaper). Frames are s16 mono,
  * `frameSamples(sampleRate)` long (441 at 22 050 Hz).
  *
  * Cancel is "interruption skips queues": {@link cancel} returns the fade-out frame
@@ -60,8 +61,11 @@ export class RoomPlayout {
   private readonly queue: NarrationState[] = [];
   private readonly byId = new Map<string, NarrationState>();
   private readonly cancelledIds = new Set<string>();
-  private readonly seamLen: number;
   private readonly fadeLen: number;
+  private readonly gapFrames: number;
+  private readonly interruptGapFrames: number;
+  /** Silence frames still owed before the next narration may start. */
+  private gapOwed = 0;
   private readonly scratch: Float32Array;
   private seq = 0;
   private generationValue = 0;
@@ -90,7 +94,8 @@ export class RoomPlayout {
       maxChunkMs: options.maxChunkMs,
       frameMs: FRAME_MS,
     });
-    this.seamLen = rampSamples(SEAM_MS, this.sampleRate);
+    this.gapFrames = Math.ceil((options.gapMs ?? 0) / FRAME_MS);
+    this.interruptGapFrames = Math.ceil((options.interruptGapMs ?? 0) / FRAME_MS);
     this.fadeLen = Math.min(this.frameSamples, rampSamples(TRANSPORT_FADE_MS, this.sampleRate));
     this.scratch = new Float32Array(this.frameSamples);
   }
@@ -113,7 +118,7 @@ export class RoomPlayout {
   beginNarration(narrationId: string, nowMs: number): void {
     if (this.byId.has(narrationId) || this.cancelledIds.has(narrationId)) return;
     const n: NarrationState = {
-      id: narrationId, finished: false, lastChunk: -1, frames: 0, underruns: 0, gapMs: 0,
+      id: narrationId, finished: false, frames: 0, underruns: 0, gapMs: 0,
       paused: false, firstBlockAtMs: null, firstFrameAtMs: null, lastFrameAtMs: null,
     };
     this.queue.push(n);
@@ -122,8 +127,9 @@ export class RoomPlayout {
   }
 
   /**
-   * Queues a block of a narration (mono f32 in [-1, 1] at the room rate; the room keeps and
-   * fades it in place). A narration not declared yet is declared; blocks of a cancelled one are ignored.
+   * Queues a block of a narration (mono f32 in [-1, 1] at the room rate, shaped: seams faded; the
+   * room keeps it and may fade it in place on cancel or pause). A narration not declared yet is
+   * declared; blocks of a cancelled one are ignored.
    */
   push(narrationId: string, chunkIndex: number, samples: Float32Array, nowMs: number): void {
     if (this.cancelledIds.has(narrationId)) {
@@ -132,16 +138,7 @@ export class RoomPlayout {
     }
     if (samples.length === 0) return;
     if (!this.byId.has(narrationId)) this.beginNarration(narrationId, nowMs);
-    const n = this.byId.get(narrationId)!;
-    n.firstBlockAtMs ??= nowMs;
-    if (chunkIndex !== n.lastChunk) {
-      // Seam: ramp the previous chunk's queued tail down and this chunk's head up.
-      if (n.lastChunk >= 0 && this.fifo.lastChunkIndex(narrationId) === n.lastChunk) {
-        fadeOut(this.fifo.tail(narrationId, this.seamLen), this.seamLen);
-      }
-      fadeIn(samples, this.seamLen);
-      n.lastChunk = chunkIndex;
-    }
+    this.byId.get(narrationId)!.firstBlockAtMs ??= nowMs;
     this.fifo.push(narrationId, chunkIndex, samples);
   }
 
@@ -150,7 +147,6 @@ export class RoomPlayout {
     const n = this.byId.get(narrationId);
     if (!n || n.finished) return;
     n.finished = true;
-    fadeOut(this.fifo.tail(narrationId, this.seamLen), this.seamLen);
     this.updateStatus(nowMs);
   }
 
@@ -200,6 +196,7 @@ export class RoomPlayout {
       fadeOutThenSilence(this.scratch, this.fadeLen);
       frame = this.makeFrame(head, nowMs);
       this.earlyFrames++;
+      this.gapOwed = this.interruptGapFrames;
     }
     for (const n of targets) {
       this.rememberCancel(n.id);
@@ -254,6 +251,11 @@ export class RoomPlayout {
 
   /** Runs the gate on the head narration(s); pops a frame into the scratch buffer when one plays. */
   private advance(nowMs: number): NarrationState | null {
+    if (this.gapOwed > 0) {
+      // Between narrations: the owed silence passes whether or not the next one is queued yet.
+      this.gapOwed--;
+      return null;
+    }
     for (;;) {
       const head = this.queue[0];
       if (!head) return null;
@@ -306,6 +308,7 @@ export class RoomPlayout {
   }
 
   private finish(n: NarrationState, end: { cancelled: boolean; cancelLatencyMs: number | null }): void {
+    if (!end.cancelled && n.frames > 0) this.gapOwed = this.gapFrames;
     const i = this.queue.indexOf(n);
     if (i >= 0) this.queue.splice(i, 1);
     this.byId.delete(n.id);

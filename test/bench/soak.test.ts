@@ -7,7 +7,7 @@ const mem = (atS: number, rssMiB: number): MemorySample => ({ atS, rssMiB, heapU
 function report(ttfaMs: number, underruns = 0): NarrationReport {
   return {
     id: 'n', trigger: 'dm:text', text: 'x', chunks: 1, ttfaMs, firstBlockMs: ttfaMs, audioMs: 1000, synthesisMs: 20, rtf: 0.02,
-    underruns, gapMs: 0, cancelled: false, cancelLatencyMs: null, paused: false, error: null,
+    underruns, gapMs: 0, cancelled: false, cancelLatencyMs: null, paused: false, loudnessLufs: -16, gainDb: 5, error: null,
   };
 }
 

@@ -150,16 +150,41 @@ describe('RoomPlayout', () => {
     expect(events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status)).to.include.members(['paused', 'speaking']);
   });
 
-  it('fades chunk joins so a step between chunks is smoothed', () => {
-    const { room, frames, run } = setup(20);
-    room.beginNarration('n1', 1000);
-    room.push('n1', 0, tone(FRAME, 0.8), 1000);
-    room.push('n1', 1, tone(FRAME, -0.8), 1000);
-    room.endNarration('n1', 1000);
-    run(3);
-    const s = [...frames[0]!.samples, ...frames[1]!.samples];
-    let maxStep = 0;
-    for (let i = 1; i < s.length; i++) maxStep = Math.max(maxStep, Math.abs(s[i]! - s[i - 1]!));
-    expect(maxStep).to.be.below(0.05 * 32767);
+  it('starts a queued narration gapMs after the previous one\'s last frame, and an interrupting one interruptGapMs after the fade-out', () => {
+    const events: PlayoutEvent[] = [];
+    const room = new RoomPlayout({ roomId: 'r', sampleRate: RATE, prebufferMs: 0, maxBufferedMs: 5000, gapMs: 500, interruptGapMs: 150 }, (e) => events.push(e));
+    let t = 1000;
+    const frames: AudioFrame[] = [];
+    const run = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const f = room.nextFrame((t += 20));
+        if (f) frames.push(f);
+      }
+    };
+    for (const id of ['n1', 'n2']) {
+      room.beginNarration(id, t);
+      room.push(id, 0, tone(FRAME * 3), t);
+      room.endNarration(id, t);
+    }
+    run(40);
+    const owner = frames.map((f) => f.narrationId);
+    const lastOfN1 = owner.lastIndexOf('n1');
+    const firstOfN2 = owner.indexOf('n2');
+    expect(lastOfN1).to.be.at.least(0);
+    // 500 ms = 25 silent frames between the two narrations, in the frames the sinks get.
+    expect(firstOfN2 - lastOfN1 - 1).to.equal(25);
+    expect(frames.slice(lastOfN1 + 1, firstOfN2).every((f) => energy(f) === 0)).to.equal(true);
+    // An interrupt: the fade-out frame, then 150 ms (8 frames, rounded up) before the next narration.
+    room.beginNarration('n3', t);
+    room.push('n3', 0, tone(FRAME * 50), t);
+    run(30); // n2's gap, then n3 plays
+    const fade = room.cancel(null, t, t)!;
+    expect(fade.narrationId).to.equal('n3');
+    room.beginNarration('n4', t);
+    room.push('n4', 0, tone(FRAME * 3), t);
+    room.endNarration('n4', t);
+    frames.length = 0;
+    run(20);
+    expect(frames.map((f) => f.narrationId).indexOf('n4')).to.equal(8);
   });
 });

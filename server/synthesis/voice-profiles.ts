@@ -1,0 +1,307 @@
+import type { Logger } from 'pino';
+import type { PauseKind } from '../text/pause-points.ts';
+import { continuationOf } from '../text/continuation.ts';
+import { parseLanguage } from '../text/speech-rules.ts';
+import { LoudnessMeter } from '../audio/loudness-meter.ts';
+import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
+import type { TtsChunk, TtsEngine } from './tts-engine.ts';
+
+/**
+ * What a narration needs to know about its engine + voice to sound like one reading at the
+ * loudness target: the pause the voice makes at each kind of chunk boundary when it reads a text
+ * in one go, and its own loudness. Measured, not assumed (issue 12: "measure it per engine and
+ * voice; don't hard-code espeak's 300 ms").
+ */
+export interface VoiceProfile {
+  /** Gap between audible samples at each boundary kind in a one-call reading, ms. */
+  readonly pausesMs: Readonly<Record<PauseKind, number>>;
+  /** The voice's integrated loudness before any gain, LUFS (ITU-R BS.1770); null until measured. */
+  readonly loudnessLufs: number | null;
+  /** Whether the pauses come from a calibration of this voice (false: defaults). */
+  readonly measured: boolean;
+  /**
+   * Loudness the limiter takes off this voice at the target, dB (its peaks stand far above its
+   * loudness: espeak-ng en ~1.5 dB); the gain is raised by it. Measured on the calibration text.
+   */
+  readonly limiterLossDb: number;
+}
+
+/**
+ * Pauses used before a voice is calibrated, ms: espeak-ng's en-us at 175 wpm as measured by
+ * {@link VoiceProfiles.calibrate} (sentence 301–350 ms in the issue's one-call readings, clause and
+ * conjunction from the calibration text); only a first narration racing its voice's calibration uses them.
+ */
+export const DEFAULT_PAUSES_MS: Readonly<Record<PauseKind, number>> = { sentence: 320, clause: 160, conjunction: 110, forced: 20 };
+
+/** Under the voice's loudness by this much, a sample is silence (espeak-ng at −21 LUFS: −46 dBFS, ≥ 40 dB under its speech peaks). */
+export const SILENCE_BELOW_LOUDNESS_DB = 25;
+
+/** Silence threshold before the voice's loudness is known: −46 dBFS. */
+const DEFAULT_SILENCE_THRESHOLD = 10 ** (-46 / 20);
+
+/**
+ * A calibration text cut into chunks the way the chunker would, one seam of each kind.
+ * Sentences chosen for plain words (no numbers or abbreviations the normalizer would change).
+ */
+interface CalibrationText {
+  readonly chunks: readonly { readonly spoken: string; readonly boundary: PauseKind | 'end' }[];
+}
+
+const CALIBRATION: Readonly<Record<'en' | 'pt', CalibrationText>> = {
+  en: {
+    chunks: [
+      { spoken: 'The gate is open.', boundary: 'sentence' },
+      { spoken: 'When the torches flicker,', boundary: 'clause' },
+      { spoken: 'the hall grows dark', boundary: 'conjunction' },
+      { spoken: 'and the old man waits beside the heavy', boundary: 'forced' },
+      { spoken: 'door of the silent keep.', boundary: 'end' },
+    ],
+  },
+  pt: {
+    chunks: [
+      { spoken: 'O portão está aberto.', boundary: 'sentence' },
+      { spoken: 'Quando as tochas tremulam,', boundary: 'clause' },
+      { spoken: 'o salão fica escuro', boundary: 'conjunction' },
+      { spoken: 'e o velho espera ao lado da pesada', boundary: 'forced' },
+      { spoken: 'porta do castelo silencioso.', boundary: 'end' },
+    ],
+  },
+};
+
+/** Most voices remembered per engine; the least recently used is forgotten beyond it. */
+const MAX_PROFILES = 64;
+
+/** Most loudness the limiter may be credited with taking off (and the gain raised for), dB. */
+const MAX_CORRECTION_DB = 4;
+
+/** How much measured speech the loudness estimate averages over, seconds (older narrations fade out). */
+const LOUDNESS_MEMORY_SECONDS = 120;
+
+interface Entry {
+  profile: VoiceProfile;
+  /** Speech seconds behind `profile.loudnessLufs`, capped at LOUDNESS_MEMORY_SECONDS. */
+  weightSeconds: number;
+  /** Output loudness error the limiter leaves (target − measured output), dB, averaged like the loudness. */
+  correctionDb: number;
+  calibrating?: Promise<VoiceProfile>;
+}
+
+/**
+ * Per engine: each voice's {@link VoiceProfile}, calibrated on first use (the configured voice at
+ * start-up) by synthesizing a short text once in one call and once chunk by chunk, and refined as
+ * narrations play (their measured loudness). Gains and thresholds for NarrationShaper come from here.
+ *
+ * Calibration (engine-neutral, the bench's method): the one-call reading's audible stretches are
+ * aligned chunk by chunk (each chunk's audible length from its own synthesis), and the silence run
+ * at each seam is that boundary's pause.
+ */
+export class VoiceProfiles {
+  private readonly entries = new Map<string, Entry>();
+
+  /**
+   * @param engine the engine the voices belong to (initialized)
+   * @param language narration language; `pt*` calibrates with Portuguese text, others with English
+   * @param targetLufs loudness target, LUFS
+   * @param ceilingDbtp the narrations' true-peak limiter ceiling, dBTP; null = no limiter
+   */
+  constructor(
+    private readonly engine: TtsEngine,
+    private readonly language: string,
+    private readonly targetLufs: number,
+    private readonly ceilingDbtp: number | null,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The voice's profile now (defaults while it calibrates); starts its calibration on first ask.
+   * @param voice engine voice; undefined = the engine's default for the language
+   */
+  get(voice: string | undefined): VoiceProfile {
+    const entry = this.entry(voice);
+    if (!entry.profile.measured && !entry.calibrating) void this.calibrate(voice).catch(() => undefined);
+    return entry.profile;
+  }
+
+  /**
+   * Calibrates the voice (once; later calls return the same result).
+   * @returns the measured profile; on failure the defaults stay and the error is logged, not thrown
+   */
+  calibrate(voice: string | undefined): Promise<VoiceProfile> {
+    const entry = this.entry(voice);
+    if (entry.profile.measured) return Promise.resolve(entry.profile);
+    entry.calibrating ??= this.measure(voice)
+      .then((measured) => {
+        entry.profile = measured;
+        entry.correctionDb = measured.limiterLossDb;
+        this.log.info({ engine: this.engine.name, voice: voice ?? '(default)', ...measured.pausesMs, loudnessLufs: round1(measured.loudnessLufs) }, 'voice calibrated');
+        return measured;
+      })
+      .catch((err: unknown) => {
+        this.log.warn({ engine: this.engine.name, voice, err: (err as Error).message }, 'voice calibration failed; default pauses and no loudness gain');
+        entry.profile = { ...entry.profile, measured: true };
+        return entry.profile;
+      });
+    return entry.calibrating;
+  }
+
+  /** Linear gain that brings the voice to the target (1 while its loudness is unknown). */
+  gain(voice: string | undefined): number {
+    const entry = this.entry(voice);
+    const l = entry.profile.loudnessLufs;
+    if (l === null || !Number.isFinite(l)) return 1;
+    return 10 ** ((this.targetLufs - l + entry.correctionDb) / 20);
+  }
+
+  /** Linear amplitude under which the voice's samples are silence (before gain). */
+  silenceThreshold(voice: string | undefined): number {
+    const l = this.entry(voice).profile.loudnessLufs;
+    if (l === null || !Number.isFinite(l)) return DEFAULT_SILENCE_THRESHOLD;
+    return 10 ** ((l - SILENCE_BELOW_LOUDNESS_DB) / 20);
+  }
+
+  /**
+   * Refines the voice's loudness from a narration that played: its loudness before the gain, the
+   * gain it got, and its loudness after the limiter, over `seconds` of gated speech. Both the
+   * loudness and the limiter's loss (before + gain − after) are duration-weighted averages over the
+   * last {@link LOUDNESS_MEMORY_SECONDS} s of speech (energy domain for the loudness); the next
+   * narration's gain uses them, never the one playing (no gain change mid-narration).
+   */
+  observe(voice: string | undefined, m: { inputLufs: number; outputLufs: number; gainDb: number; seconds: number }): void {
+    if (!(m.seconds > 0) || !Number.isFinite(m.inputLufs)) return;
+    const entry = this.entry(voice);
+    const known = entry.profile.loudnessLufs;
+    const total = Math.min(LOUDNESS_MEMORY_SECONDS, entry.weightSeconds + m.seconds);
+    const keep = known === null ? 0 : Math.max(0, (total - m.seconds) / total);
+    const energy = (lufs: number) => 10 ** (lufs / 10);
+    const mixed = known === null ? m.inputLufs : 10 * Math.log10(energy(known) * keep + energy(m.inputLufs) * (1 - keep));
+    entry.profile = { ...entry.profile, loudnessLufs: mixed };
+    if (Number.isFinite(m.outputLufs)) {
+      const loss = Math.max(0, Math.min(MAX_CORRECTION_DB, m.inputLufs + m.gainDb - m.outputLufs));
+      entry.correctionDb = entry.correctionDb * keep + loss * (1 - keep);
+    }
+    entry.weightSeconds = total;
+  }
+
+  /** Profiles known, for health output. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private entry(voice: string | undefined): Entry {
+    const key = voice ?? '';
+    let entry = this.entries.get(key);
+    if (entry) {
+      this.entries.delete(key); // re-insert: most recently used last
+      this.entries.set(key, entry);
+      return entry;
+    }
+    entry = { profile: { pausesMs: { ...DEFAULT_PAUSES_MS }, loudnessLufs: null, measured: false, limiterLossDb: 0 }, weightSeconds: 0, correctionDb: 0 };
+    this.entries.set(key, entry);
+    if (this.entries.size > MAX_PROFILES) this.entries.delete(this.entries.keys().next().value!);
+    return entry;
+  }
+
+  /** Synthesizes the calibration text in one call and chunk by chunk; measures pauses and loudness. */
+  private async measure(voice: string | undefined): Promise<VoiceProfile> {
+    const text = CALIBRATION[parseLanguage(this.language).base === 'pt' ? 'pt' : 'en'];
+    const rate = this.engine.sampleRate;
+    const whole = await this.synthesize(text.chunks.map((c) => c.spoken).join(' '), undefined, voice);
+    const meter = new LoudnessMeter(rate);
+    meter.push(whole);
+    const loudnessLufs = meter.integratedLufs();
+    const threshold = Number.isFinite(loudnessLufs) ? 10 ** ((loudnessLufs - SILENCE_BELOW_LOUDNESS_DB) / 20) : DEFAULT_SILENCE_THRESHOLD;
+    const pausesMs: Record<PauseKind, number> = { ...DEFAULT_PAUSES_MS };
+    // Walk the one-call reading seam by seam: each chunk's audible length (from its own synthesis)
+    // predicts where its seam falls; the longest silence run near that is the pause.
+    let at = firstAudible(whole, threshold);
+    if (at < 0) throw new Error(`the engine produced no audible audio for the calibration text (${this.language})`);
+    for (let i = 0; i < text.chunks.length - 1; i++) {
+      const c = text.chunks[i]!;
+      const alone = await this.synthesize(c.spoken, continuationOf(c, text.chunks[i + 1]), voice);
+      const first = firstAudible(alone, threshold);
+      const last = lastAudible(alone, threshold);
+      if (first < 0) throw new Error(`the engine produced no audible audio for "${c.spoken}"`);
+      const predicted = at + (last + 1 - first);
+      const run = longestSilence(whole, threshold, predicted, Math.round(rate * 0.15 + (last - first) * 0.1), rate);
+      pausesMs[c.boundary as PauseKind] = run ? Math.round((run.length * 1000) / rate) : 0;
+      at = run ? run.start + run.length : predicted;
+    }
+    const known = Number.isFinite(loudnessLufs) ? loudnessLufs : null;
+    return { pausesMs, loudnessLufs: known, measured: true, limiterLossDb: known === null ? 0 : this.limiterLoss(whole, known) };
+  }
+
+  /**
+   * What the limiter takes off `audio` (loudness `lufs`) once it is raised to the target, dB: the
+   * gain is raised by the loss and measured again, 3 rounds (each round's limiting is deeper).
+   */
+  private limiterLoss(audio: Float32Array, lufs: number): number {
+    if (this.ceilingDbtp === null) return 0;
+    let loss = 0;
+    for (let round = 0; round < 3; round++) {
+      const gain = 10 ** ((this.targetLufs - lufs + loss) / 20);
+      const limiter = new TruePeakLimiter({ sampleRate: this.engine.sampleRate, ceilingDbtp: this.ceilingDbtp });
+      const meter = new LoudnessMeter(this.engine.sampleRate);
+      meter.push(limiter.process(audio.map((v) => v * gain)));
+      meter.push(limiter.flush());
+      const out = meter.integratedLufs();
+      if (!Number.isFinite(out)) return loss;
+      loss = Math.max(0, Math.min(MAX_CORRECTION_DB, loss + this.targetLufs - out));
+    }
+    return loss;
+  }
+
+  private async synthesize(text: string, continuation: string | undefined, voice: string | undefined): Promise<Float32Array> {
+    const chunk: TtsChunk = { narrationId: 'calibration', index: 0, text, language: this.language, continuation };
+    const parts: Float32Array[] = [];
+    for await (const block of this.engine.synthesize(chunk, voice, new AbortController().signal)) parts.push(block);
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}
+
+function round1(x: number | null): number | null {
+  return x === null ? null : Math.round(x * 10) / 10;
+}
+
+function firstAudible(x: Float32Array, t: number): number {
+  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > t) return i;
+  return -1;
+}
+
+function lastAudible(x: Float32Array, t: number): number {
+  for (let i = x.length - 1; i >= 0; i--) if (Math.abs(x[i]!) > t) return i;
+  return -1;
+}
+
+/** Shortest run of sub-threshold samples that counts as a pause, ms: shorter ones are zero crossings and stop closures' edges. */
+const MIN_PAUSE_MS = 3;
+
+/**
+ * The longest run of samples ≤ `t` that overlaps [center − radius, center + radius], or null.
+ * Runs shorter than {@link MIN_PAUSE_MS} are ignored. Positions and lengths in samples; `sampleRate` in Hz.
+ */
+export function longestSilence(x: Float32Array, t: number, center: number, radius: number, sampleRate: number): { start: number; length: number } | null {
+  const lo = Math.max(0, center - radius);
+  const hi = Math.min(x.length, center + radius);
+  const minRun = Math.round((MIN_PAUSE_MS * sampleRate) / 1000);
+  let best: { start: number; length: number } | null = null;
+  // Extend to the runs that straddle the window's edges.
+  let i = lo;
+  while (i > 0 && Math.abs(x[i - 1]!) <= t) i--;
+  while (i < hi) {
+    if (Math.abs(x[i]!) > t) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < x.length && Math.abs(x[i]!) <= t) i++;
+    const length = i - start;
+    if (length >= minRun && (!best || length > best.length)) best = { start, length };
+  }
+  return best;
+}
