@@ -53,7 +53,8 @@ export function hasFfmpeg(): boolean {
  * deleted afterwards.
  * @param input WAV path, or mono f32 samples and their rate (Hz)
  * @returns the two figures, each to FFmpeg's printed precision of 0.1
- * @throws Error naming FFmpeg's stderr when it is missing, fails, or prints no Summary
+ * @throws Error quoting FFmpeg's stderr (last 25 lines) when it fails or prints no Summary, or
+ *   saying that ffmpeg is not on PATH
  */
 export async function ffmpegLoudness(input: LoudnessInput): Promise<LoudnessFigures> {
   return withWavPath(input, async (path) => {
