@@ -1,5 +1,6 @@
 import { SEAM_MS, fadeInGain, rampSamples } from '../clock/seams.ts';
 import { LoudnessMeter } from '../audio/loudness-meter.ts';
+import { concatF32 } from '../audio/pcm.ts';
 import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
 
 /**
@@ -28,6 +29,10 @@ import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
  * gain or limiter. Not thread-safe; one instance per narration.
  */
 export class NarrationShaper {
+  private readonly sampleRate: number;
+  /** Linear gain of the whole narration. */
+  private readonly gain: number;
+  /** Samples kept before a chunk's first and after its last audible sample ({@link EDGE_GUARD_MS}). */
   private readonly guard: number;
   private readonly fadeLen: number;
   /** Samples above this are audible; −1 with seams off (nothing is trimmed). */
@@ -50,6 +55,7 @@ export class NarrationShaper {
   private heldAudible = 0;
   /** Position in the current chunk's join fade-in (samples faded so far). */
   private fadeInPos = 0;
+  /** Some audio left already (a pause is only owed after audio). */
   private delivered = false;
 
   /**
@@ -85,9 +91,6 @@ export class NarrationShaper {
     this.outputMeter = new LoudnessMeter(sampleRate);
   }
 
-  private readonly sampleRate: number;
-  private readonly gain: number;
-
   /**
    * Takes a block of chunk `chunkIndex` (mono f32; blocks arrive in chunk order; not modified).
    * A block of a new chunk ends the previous one without a pause unless {@link endChunk} gave one.
@@ -105,10 +108,10 @@ export class NarrationShaper {
       this.leading = false;
       const before = block.subarray(Math.max(0, first - this.guard), first);
       const fromGuard = this.leadGuard.subarray(Math.max(0, this.leadGuard.length - (this.guard - before.length)));
-      audio = concat([fromGuard, before, block.subarray(first)]);
+      audio = concatF32([fromGuard, before, block.subarray(first)]);
       this.leadGuard = new Float32Array(0);
     }
-    const all = concat([this.held, audio]);
+    const all = concatF32([this.held, audio]);
     const last = lastAbove(all, this.threshold);
     if (last < this.heldAudible) {
       this.held = all; // more trailing silence (or a pause inside the chunk, if audio follows)
@@ -211,21 +214,10 @@ function lastAbove(x: Float32Array, t: number): number {
   return -1;
 }
 
-function concat(parts: readonly Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** The last `n` samples of `a` followed by `b`. */
 function lastSamples(a: Float32Array, b: Float32Array, n: number): Float32Array {
   if (b.length >= n) return b.slice(b.length - n);
   const keepA = Math.min(a.length, n - b.length);
-  return concat([a.subarray(a.length - keepA), b]);
+  return concatF32([a.subarray(a.length - keepA), b]);
 }
 

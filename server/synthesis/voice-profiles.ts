@@ -4,6 +4,7 @@ import { continuationOf } from '../text/continuation.ts';
 import { parseLanguage } from '../text/speech-rules.ts';
 import { LoudnessMeter } from '../audio/loudness-meter.ts';
 import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
+import { concatF32 } from '../audio/pcm.ts';
 import type { TtsChunk, TtsEngine } from './tts-engine.ts';
 
 /**
@@ -254,13 +255,7 @@ export class VoiceProfiles {
     const chunk: TtsChunk = { narrationId: 'calibration', index: 0, text, language: this.language, continuation };
     const parts: Float32Array[] = [];
     for await (const block of this.engine.synthesize(chunk, voice, new AbortController().signal)) parts.push(block);
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatF32(parts);
   }
 }
 

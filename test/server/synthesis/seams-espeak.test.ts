@@ -12,6 +12,7 @@ import { espeakOptionsSchema } from '../../../plugins/tts-espeak/options.ts';
 import { VoiceProfiles, longestSilence } from '../../../server/synthesis/voice-profiles.ts';
 import { SemanticChunker } from '../../../server/text/semantic-chunker.ts';
 import { continuationOf } from '../../../server/text/continuation.ts';
+import { concatF32 } from '../../../server/audio/pcm.ts';
 import type { TextChunk } from '../../../server/text/chunker-options.ts';
 
 // wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.
@@ -73,13 +74,7 @@ describe('chunk seams with the real espeak-ng engine (issue 12)', function () {
   async function synth(text: string, continuation?: string): Promise<Float32Array> {
     const parts: Float32Array[] = [];
     for await (const b of engine.synthesize({ narrationId: 't', index: 0, text, language: 'en', continuation }, undefined, new AbortController().signal)) parts.push(b);
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatF32(parts);
   }
 
   /** Narrates `text` in a fresh room; returns the recording, the narration's gain and its chunks. */
