@@ -40,7 +40,7 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     const narrations = room.narrations as Array<Record<string, any>>;
     expect(narrations.length).to.be.at.least(8);
     for (const n of narrations) {
-      expect(n).to.have.keys(['id', 'trigger', 'text', 'chunks', 'ttfaMs', 'firstBlockMs', 'audioMs', 'synthesisMs', 'rtf', 'underruns', 'gapMs', 'cancelled', 'cancelLatencyMs', 'paused', 'error']);
+      expect(n).to.have.keys(['id', 'trigger', 'text', 'chunks', 'ttfaMs', 'firstBlockMs', 'audioMs', 'synthesisMs', 'rtf', 'underruns', 'gapMs', 'cancelled', 'cancelLatencyMs', 'paused', 'loudnessLufs', 'gainDb', 'error']);
       expect(n.error, n.trigger).to.equal(null);
       expect(n.audioMs, n.trigger).to.be.greaterThan(0);
       expect(n.ttfaMs, n.trigger).to.be.a('number');
@@ -133,8 +133,9 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'vrpg-say-fail-'));
       const ref = writeToneWav(dir, 'innkeeper.wav', 4);
-      // A 4xx is not retried: the only chunk fails and no audio is synthesized.
-      server.behaviour.failures.push({ path: '/tts_stream', status: 422, body: '{"detail":"language must be one of en, es"}' });
+      // A 4xx is not retried: the only chunk fails and no audio is synthesized. The server refuses every
+      // request: the voice's start-up calibration (VoiceProfiles) asks first, fails, and `say` goes on.
+      for (let i = 0; i < 8; i++) server.behaviour.failures.push({ path: '/tts_stream', status: 422, body: '{"detail":"language must be one of en, es"}' });
       const err = await run(
         process.execPath,
         [BIN, 'say', 'Welcome.', '--xtts-url', server.url, '--voice-wav', ref, '--voice', 'innkeeper', '--out', join(dir, 'out.wav')],
