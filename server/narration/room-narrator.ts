@@ -249,6 +249,8 @@ export class RoomNarrator {
     if (this.live.size > this.deps.maxQueued) {
       throw new NarrationError('queue_full', `too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
     }
+    // A voice used for the first time starts calibrating now; until it is done it borrows the configured voice's figures.
+    if (this.deps.shaping && (this.deps.shaping.seams.enabled || this.deps.shaping.loudness.enabled)) this.deps.voices?.get(request.voice ?? this.deps.voice);
     const narration = new Narration(randomUUID(), request.trigger, request.receivedAtMs, this.deps.engine.sampleRate, request.voice);
     this.live.set(narration.id, narration);
     this.queue.push(narration);

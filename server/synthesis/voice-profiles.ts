@@ -98,6 +98,8 @@ interface Entry {
  */
 export class VoiceProfiles {
   private readonly entries = new Map<string, Entry>();
+  /** The first voice calibrated (the configured one): stands in for a voice still calibrating. */
+  private fallback: Entry | undefined;
 
   /**
    * @param engine the engine the voices belong to (initialized)
@@ -120,7 +122,7 @@ export class VoiceProfiles {
   get(voice: string | undefined): VoiceProfile {
     const entry = this.entry(voice);
     if (!entry.profile.measured && !entry.calibrating) void this.calibrate(voice).catch(() => undefined);
-    return entry.profile;
+    return this.usable(entry).profile;
   }
 
   /**
@@ -134,6 +136,7 @@ export class VoiceProfiles {
       .then((measured) => {
         entry.profile = measured;
         entry.correctionDb = measured.limiterLossDb;
+        this.fallback ??= entry;
         this.log.info({ engine: this.engine.name, voice: voice ?? '(default)', ...measured.pausesMs, loudnessLufs: round1(measured.loudnessLufs) }, 'voice calibrated');
         return measured;
       })
@@ -147,7 +150,7 @@ export class VoiceProfiles {
 
   /** Linear gain that brings the voice to the target (1 while its loudness is unknown). */
   gain(voice: string | undefined): number {
-    const entry = this.entry(voice);
+    const entry = this.usable(this.entry(voice));
     const l = entry.profile.loudnessLufs;
     if (l === null || !Number.isFinite(l)) return 1;
     return 10 ** ((this.targetLufs - l + entry.correctionDb) / 20);
@@ -155,7 +158,7 @@ export class VoiceProfiles {
 
   /** Linear amplitude under which the voice's samples are silence (before gain). */
   silenceThreshold(voice: string | undefined): number {
-    const l = this.entry(voice).profile.loudnessLufs;
+    const l = this.usable(this.entry(voice)).profile.loudnessLufs;
     if (l === null || !Number.isFinite(l)) return DEFAULT_SILENCE_THRESHOLD;
     return 10 ** ((l - SILENCE_BELOW_LOUDNESS_DB) / 20);
   }
@@ -186,6 +189,12 @@ export class VoiceProfiles {
   /** Profiles known, for health output. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The voice's own entry once it has a loudness or is calibrated, else the first calibrated voice's (same engine: the closest guess). */
+  private usable(entry: Entry): Entry {
+    if (entry.profile.measured || entry.profile.loudnessLufs !== null || !this.fallback) return entry;
+    return this.fallback;
   }
 
   private entry(voice: string | undefined): Entry {
