@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { createNarrator, type Narrator } from '../server/host/narrator.ts';
+import { createNarrator, type Narrator, type NarratorConfig } from '../server/host/narrator.ts';
 import type { PlayoutThreadStats } from '../server/playout/playout-protocol.ts';
 import type { RoomNarration } from '../server/narration/room-narration.ts';
 import type { NarrationReport } from '../server/narration/narration.ts';
@@ -10,11 +10,25 @@ import { passageOf } from './texts.ts';
 /** test/fixtures/plugins: the `capture` sink and the `instant` engine live there. */
 const FIXTURE_PLUGINS = fileURLToPath(new URL('../test/fixtures/plugins/', import.meta.url));
 
-/** Engines the bench runs: the embedded espeak-ng and the fixture that answers at once. */
-export type BenchEngine = 'espeak' | 'instant';
+/**
+ * Engines the bench runs: the embedded espeak-ng and the fixture that answers at once, plus
+ * espeak-ng narrators configured otherwise for the quality section (bench/scenarios/quality.ts):
+ * `espeak-pt` (language pt), `espeak-plain` (no seam shaping, no loudness normalization, no
+ * gaps between narrations: the pipeline as it was before issue 12) and `espeak-fast` (260 wpm).
+ */
+export type BenchEngine = 'espeak' | 'instant' | 'espeak-pt' | 'espeak-plain' | 'espeak-fast';
 
-/** Plugins mounted for each engine (plus the `capture` sink fixture). */
-const ENGINE_PLUGINS: Record<BenchEngine, string> = { espeak: 'tts-espeak', instant: 'instant-engine' };
+/** How each bench engine's narrator is configured: its engine plugin (plus the `capture` sink fixture) and config on top. */
+const ENGINES: Record<BenchEngine, { readonly plugin: string; readonly engine: string; readonly options?: Record<string, unknown>; readonly config?: NarratorConfig }> = {
+  espeak: { plugin: 'tts-espeak', engine: 'espeak' },
+  instant: { plugin: 'instant-engine', engine: 'instant' },
+  'espeak-pt': { plugin: 'tts-espeak', engine: 'espeak', config: { language: 'pt' } },
+  'espeak-plain': {
+    plugin: 'tts-espeak', engine: 'espeak',
+    config: { seams: { enabled: false }, loudness: { enabled: false }, playout: { gapMs: 0, interruptGapMs: 0 } },
+  },
+  'espeak-fast': { plugin: 'tts-espeak', engine: 'espeak', options: { rate: 260 } },
+};
 
 /** A room opened for a measurement, with a way to wait for a narration's first frame. */
 export interface BenchRoom {
@@ -52,11 +66,13 @@ export class BenchPipeline {
   narrator(engine: BenchEngine): Promise<Narrator> {
     let n = this.narrators.get(engine);
     if (!n) {
+      const variant = ENGINES[engine];
       n = createNarrator(
         {
-          plugins: { [ENGINE_PLUGINS[engine]]: {}, 'capture-sink': {} },
+          ...variant.config,
+          plugins: { [variant.plugin]: variant.options ?? {}, 'capture-sink': {} },
           pluginDirs: [FIXTURE_PLUGINS],
-          engine,
+          engine: variant.engine,
           sinks: ['wav', 'capture'],
           recordingsDir: this.workDir,
           // Underrun warnings are counted from reports; at warn level a capacity step would flood stderr.

@@ -6,6 +6,8 @@
  *   --strict  exit 1 when a figure misses its target
  *   --soak    the soak instead (not in CI): --soak-rooms N (48), --soak-minutes M (10), or
  *             VRPG_BENCH_SOAK_ROOMS / VRPG_BENCH_SOAK_MINUTES; JSON to bench/results/soak-<date>.json
+ *   --only quality  the quality section alone (with --quick: its smaller corpus);
+ *             JSON to bench/results/quality-<date>.json and quality-latest.json
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { measureBrowser, type BrowserBenchResult } from './scenarios/browser.ts'
 import { measureBridge, type BridgeBenchResult } from './scenarios/bridge.ts';
 import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
 import { measureSoak, soakFigures } from './scenarios/soak.ts';
+import { measureQuality, qualityFigures, type QualityResult } from './scenarios/quality.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -170,9 +173,50 @@ async function soak(argv: readonly string[], strict: boolean): Promise<void> {
   if (strict && failed.length > 0) process.exitCode = 1;
 }
 
+/** `--only quality`: the quality section alone (bench/README.md "Quality"); prints its table and writes quality-<date>.json. */
+async function qualityOnly(quick: boolean, strict: boolean): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const progress = (msg: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+  const workDir = mkdtempSync(join(tmpdir(), 'vrpg-bench-'));
+  const p = new BenchPipeline(workDir);
+  let result: QualityResult;
+  try {
+    result = await measureQuality(p, { quick, progress });
+  } finally {
+    await p.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  const figures = qualityFigures(result);
+  const judged = figures.filter((f) => f.pass !== null);
+  const failed = judged.filter((f) => f.pass === false);
+  process.stdout.write(`\nVRPG Narrator benchmark, quality section${quick ? ' (quick)' : ''} — ${startedAt}, ${cpus().length} CPUs, Node ${process.version}\n\n`);
+  process.stdout.write(formatTable(figures) + '\n\n');
+  process.stdout.write(`${judged.length - failed.length} of ${judged.length} targets met` + (failed.length ? `; missed: ${failed.map((f) => f.id).join(', ')}` : '') + '\n');
+  const file = writeResults(RESULTS_DIR, {
+    startedAt, quick, durationSeconds: round((performance.now() - t0) / 1000, 1), commit: gitCommit(),
+    machine: { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
+    figures, passed: judged.length - failed.length, failed: failed.map((f) => f.id), details: { quality: result },
+  }, 'quality');
+  process.stdout.write(`wrote ${file}\n`);
+  if (strict && failed.length > 0) process.exitCode = 1;
+}
+
+/** The value of `--name V` or `--name=V`, or undefined. */
+function stringFlag(argv: readonly string[], name: string): string | undefined {
+  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : argv[i + 1];
+}
+
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   if (args.has('--soak')) return soak(process.argv.slice(2), args.has('--strict'));
+  const only = stringFlag(process.argv.slice(2), '--only');
+  if (only !== undefined) {
+    if (only !== 'quality') throw new Error(`--only: the one section that runs alone is "quality", got "${only}"`);
+    return qualityOnly(args.has('--quick'), args.has('--strict'));
+  }
   const quick = args.has('--quick');
   const plan = quick ? QUICK : FULL;
   const startedAt = new Date().toISOString();
