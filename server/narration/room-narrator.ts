@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
-import type { VoiceProfiles } from '../synthesis/voice-profiles.ts';
+import { pauseKeyOf, type VoiceProfiles } from '../synthesis/voice-profiles.ts';
 import { NarrationShaper } from '../synthesis/narration-shaper.ts';
 import { continuationOf, endsParagraph } from '../text/continuation.ts';
 import type { TextChunk } from '../text/chunker-options.ts';
@@ -336,12 +336,12 @@ export class RoomNarrator {
     );
   }
 
-  /** Pause after a chunk before the next one's first sound, ms: the voice's own at that boundary. */
+  /** Pause after a chunk before the next one's first sound, ms: the voice's own after that ending (0 after the last). */
   private pauseAfter(n: Narration, chunk: TextChunk): number {
     const { voices, shaping } = this.deps;
-    if (!voices || !shaping?.seams.enabled || chunk.boundary === 'end') return 0;
-    const pauses = voices.get(n.voice ?? this.deps.voice).pausesMs;
-    const pause = pauses[chunk.boundary];
+    const key = pauseKeyOf(chunk);
+    if (!voices || !shaping?.seams.enabled || key === null) return 0;
+    const pause = voices.get(n.voice ?? this.deps.voice).pausesMs[key];
     return chunk.boundary === 'sentence' && endsParagraph(chunk.text) ? pause * shaping.seams.paragraphScale : pause;
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { PauseKind } from '../text/pause-points.ts';
+import type { TextChunk } from '../text/chunker-options.ts';
 import { continuationOf } from '../text/continuation.ts';
 import { parseLanguage } from '../text/speech-rules.ts';
 import { LoudnessMeter } from '../audio/loudness-meter.ts';
@@ -8,14 +8,52 @@ import { concatF32 } from '../audio/pcm.ts';
 import type { TtsChunk, TtsEngine } from './tts-engine.ts';
 
 /**
+ * What a seam's pause depends on: the mark the chunk ends with (engines pause differently after
+ * each: espeak-ng en-us in one call, 313 ms after `.` and `?`, 351 after `!`, 238 after `;` `:` `…`
+ * `—`, 162 after `,`), or, for a chunk cut without one, the cut's kind.
+ */
+export type PauseKey = 'period' | 'question' | 'exclamation' | 'semicolon' | 'comma' | 'conjunction' | 'forced';
+
+/**
+ * The pause key of a chunk that ends at `boundary` with `text` (its source span): the last mark
+ * before trailing whitespace and closing quotes/brackets; `;` stands for `:` `…` `—` `–` too. A
+ * sentence end without a mark (a paragraph break) is a period, a clause end without one (a line
+ * break) a comma. Null for the narration's last chunk.
+ */
+export function pauseKeyOf(chunk: Pick<TextChunk, 'boundary' | 'text'>): PauseKey | null {
+  switch (chunk.boundary) {
+    case 'end':
+      return null;
+    case 'conjunction':
+    case 'forced':
+      return chunk.boundary;
+  }
+  const mark = /([.!?…,;:—–])[\s"'”’»)\]}*_]*$/u.exec(chunk.text)?.[1];
+  switch (mark) {
+    case '.':
+      return 'period';
+    case '?':
+      return 'question';
+    case '!':
+      return 'exclamation';
+    case ',':
+      return 'comma';
+    case undefined:
+      return chunk.boundary === 'sentence' ? 'period' : 'comma';
+    default:
+      return 'semicolon';
+  }
+}
+
+/**
  * What a narration needs to know about its engine + voice to sound like one reading at the
  * loudness target: the pause the voice makes at each kind of chunk boundary when it reads a text
  * in one go, and its own loudness. Measured, not assumed (issue 12: "measure it per engine and
  * voice; don't hard-code espeak's 300 ms").
  */
 export interface VoiceProfile {
-  /** Gap between audible samples at each boundary kind in a one-call reading, ms. */
-  readonly pausesMs: Readonly<Record<PauseKind, number>>;
+  /** Gap between audible samples after each kind of chunk end in a one-call reading, ms. */
+  readonly pausesMs: Readonly<Record<PauseKey, number>>;
   /** The voice's integrated loudness before any gain, LUFS (ITU-R BS.1770); null until measured. */
   readonly loudnessLufs: number | null;
   /** Whether the pauses come from a calibration of this voice (false: defaults). */
@@ -32,7 +70,9 @@ export interface VoiceProfile {
  * {@link VoiceProfiles.calibrate} (sentence 301–350 ms in the issue's one-call readings, clause and
  * conjunction from the calibration text); only a first narration racing its voice's calibration uses them.
  */
-export const DEFAULT_PAUSES_MS: Readonly<Record<PauseKind, number>> = { sentence: 320, clause: 160, conjunction: 110, forced: 20 };
+export const DEFAULT_PAUSES_MS: Readonly<Record<PauseKey, number>> = {
+  period: 313, question: 313, exclamation: 351, semicolon: 238, comma: 162, conjunction: 110, forced: 20,
+};
 
 /** Under the voice's loudness by this much, a sample is silence (espeak-ng at −21 LUFS: −46 dBFS, ≥ 40 dB under its speech peaks). */
 export const SILENCE_BELOW_LOUDNESS_DB = 25;
@@ -45,7 +85,7 @@ const DEFAULT_SILENCE_THRESHOLD = 10 ** (-46 / 20);
  * Sentences chosen for plain words (no numbers or abbreviations the normalizer would change).
  */
 interface CalibrationText {
-  readonly chunks: readonly { readonly spoken: string; readonly boundary: PauseKind | 'end' }[];
+  readonly chunks: readonly Pick<TextChunk, 'spoken' | 'boundary'>[];
 }
 
 const CALIBRATION: Readonly<Record<'en' | 'pt', CalibrationText>> = {
@@ -55,7 +95,10 @@ const CALIBRATION: Readonly<Record<'en' | 'pt', CalibrationText>> = {
       { spoken: 'When the torches flicker,', boundary: 'clause' },
       { spoken: 'the hall grows dark', boundary: 'conjunction' },
       { spoken: 'and the old man waits beside the heavy', boundary: 'forced' },
-      { spoken: 'door of the silent keep.', boundary: 'end' },
+      { spoken: 'door of the keep;', boundary: 'clause' },
+      { spoken: 'nobody moves!', boundary: 'sentence' },
+      { spoken: 'Who is there?', boundary: 'sentence' },
+      { spoken: 'It is only the wind.', boundary: 'end' },
     ],
   },
   pt: {
@@ -64,10 +107,19 @@ const CALIBRATION: Readonly<Record<'en' | 'pt', CalibrationText>> = {
       { spoken: 'Quando as tochas tremulam,', boundary: 'clause' },
       { spoken: 'o salão fica escuro', boundary: 'conjunction' },
       { spoken: 'e o velho espera ao lado da pesada', boundary: 'forced' },
-      { spoken: 'porta do castelo silencioso.', boundary: 'end' },
+      { spoken: 'porta do castelo;', boundary: 'clause' },
+      { spoken: 'ninguém se move!', boundary: 'sentence' },
+      { spoken: 'Quem está aí?', boundary: 'sentence' },
+      { spoken: 'É só o vento.', boundary: 'end' },
     ],
   },
 };
+
+/**
+ * How far from the predicted seam its silence may start, ms: a chunk read alone ends a little
+ * longer than inside the sentence (final lengthening: ~90 ms on espeak-ng's "dark" before "and").
+ */
+const SEAM_SEARCH_MS = 120;
 
 /** Most voices remembered per engine; the least recently used is forgotten beyond it. */
 const MAX_PROFILES = 64;
@@ -211,33 +263,36 @@ export class VoiceProfiles {
     return entry;
   }
 
-  /** Synthesizes the calibration text in one call and chunk by chunk; measures pauses and loudness. */
+  /**
+   * Measures pauses and loudness from the calibration text: for each seam, the two chunks read in
+   * one call, and the first read alone as the pipeline reads it (with its continuation). Both start
+   * at the same point, so the first chunk's audible length places the seam in the one-call reading
+   * exactly; the longest silence run there is the pause. (Walking one long reading seam by seam
+   * drifts: measured, espeak's forced-cut seam threw the later ones off by a whole word.)
+   */
   private async measure(voice: string | undefined): Promise<VoiceProfile> {
-    const text = CALIBRATION[parseLanguage(this.language).base === 'pt' ? 'pt' : 'en'];
+    const { chunks } = CALIBRATION[parseLanguage(this.language).base === 'pt' ? 'pt' : 'en'];
     const rate = this.engine.sampleRate;
-    const whole = await this.synthesize(text.chunks.map((c) => c.spoken).join(' '), undefined, voice);
+    const pairs: Float32Array[] = [];
+    for (let i = 0; i < chunks.length - 1; i++) pairs.push(await this.synthesize(`${chunks[i]!.spoken} ${chunks[i + 1]!.spoken}`, undefined, voice));
     const meter = new LoudnessMeter(rate);
-    meter.push(whole);
-    const loudnessLufs = meter.integratedLufs();
-    const threshold = Number.isFinite(loudnessLufs) ? 10 ** ((loudnessLufs - SILENCE_BELOW_LOUDNESS_DB) / 20) : DEFAULT_SILENCE_THRESHOLD;
-    const pausesMs: Record<PauseKind, number> = { ...DEFAULT_PAUSES_MS };
-    // Walk the one-call reading seam by seam: each chunk's audible length (from its own synthesis)
-    // predicts where its seam falls; the longest silence run near that is the pause.
-    let at = firstAudible(whole, threshold);
-    if (at < 0) throw new Error(`the engine produced no audible audio for the calibration text (${this.language})`);
-    for (let i = 0; i < text.chunks.length - 1; i++) {
-      const c = text.chunks[i]!;
-      const alone = await this.synthesize(c.spoken, continuationOf(c, text.chunks[i + 1]), voice);
+    for (const pair of pairs) meter.push(pair);
+    const measured = meter.integratedLufs();
+    const loudnessLufs = Number.isFinite(measured) ? measured : null;
+    const threshold = loudnessLufs === null ? DEFAULT_SILENCE_THRESHOLD : 10 ** ((loudnessLufs - SILENCE_BELOW_LOUDNESS_DB) / 20);
+    const pausesMs: Record<PauseKey, number> = { ...DEFAULT_PAUSES_MS };
+    for (let i = 0; i < chunks.length - 1; i++) {
+      const c = chunks[i]!;
+      const alone = await this.synthesize(c.spoken, continuationOf(c, chunks[i + 1]), voice);
       const first = firstAudible(alone, threshold);
-      const last = lastAudible(alone, threshold);
-      if (first < 0) throw new Error(`the engine produced no audible audio for "${c.spoken}"`);
-      const predicted = at + (last + 1 - first);
-      const run = longestSilence(whole, threshold, predicted, Math.round(rate * 0.15 + (last - first) * 0.1), rate);
-      pausesMs[c.boundary as PauseKind] = run ? Math.round((run.length * 1000) / rate) : 0;
-      at = run ? run.start + run.length : predicted;
+      const start = firstAudible(pairs[i]!, threshold);
+      if (first < 0 || start < 0) throw new Error(`the engine produced no audible audio for "${c.spoken}"`);
+      const seam = start + lastAudible(alone, threshold) + 1 - first;
+      const run = longestSilence(pairs[i]!, threshold, seam, Math.round(rate * SEAM_SEARCH_MS / 1000), rate);
+      pausesMs[pauseKeyOf({ boundary: c.boundary, text: c.spoken })!] = run ? Math.round((run.length * 1000) / rate) : 0;
     }
-    const known = Number.isFinite(loudnessLufs) ? loudnessLufs : null;
-    return { pausesMs, loudnessLufs: known, measured: true, limiterLossDb: known === null ? 0 : this.limiterLoss(whole, known) };
+    const whole = concatF32(pairs);
+    return { pausesMs, loudnessLufs, measured: true, limiterLossDb: loudnessLufs === null ? 0 : this.limiterLoss(whole, loudnessLufs) };
   }
 
   /**

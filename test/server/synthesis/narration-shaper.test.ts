@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { NarrationShaper, EDGE_GUARD_MS } from '../../../server/synthesis/narration-shaper.ts';
+import { pauseKeyOf } from '../../../server/synthesis/voice-profiles.ts';
+import type { TextChunk } from '../../../server/text/chunker-options.ts';
 
 const RATE = 22_050;
 const ms = (n: number) => Math.round((n * RATE) / 1000);
@@ -124,5 +126,21 @@ describe('NarrationShaper (issue 12: seams, gain, limiter)', () => {
     const { all } = shape([[new Float32Array(ms(300))], [chunkAudio(0, 200, 0)]], [400]);
     expect(audibleRuns(all, T)).to.have.length(1);
     expect(all.length).to.be.below(ms(200) + ms(2 * EDGE_GUARD_MS) + 5);
+  });
+});
+
+describe('pauseKeyOf (which one-call pause a seam gets)', () => {
+  it('keys a chunk by its last mark, past closing quotes, and a cut without one by its kind', () => {
+    const key = (text: string, boundary: TextChunk['boundary']) => pauseKeyOf({ text, boundary });
+    expect(key('The gate is open. ', 'sentence')).to.equal('period');
+    expect(key('"Run!" ', 'sentence')).to.equal('exclamation');
+    expect(key('Who is there?”\n\n', 'sentence')).to.equal('question');
+    expect(key('The hall is dark; ', 'clause')).to.equal('semicolon');
+    expect(key('He waits… ', 'sentence')).to.equal('semicolon');
+    expect(key('When it opens, ', 'clause')).to.equal('comma');
+    expect(key('A line\n', 'clause')).to.equal('comma');
+    expect(key('The hall grows dark ', 'conjunction')).to.equal('conjunction');
+    expect(key('beside the heavy ', 'forced')).to.equal('forced');
+    expect(key('The end.', 'end')).to.equal(null);
   });
 });

@@ -117,8 +117,11 @@ describe('chunk seams with the real espeak-ng engine (issue 12)', function () {
     const rp = await profiles.calibrate('en-gb-x-rp');
     for (const p of [us, rp]) {
       expect(p.measured).to.equal(true);
-      expect(p.pausesMs.sentence, 'sentence pause').to.be.within(200, 600);
-      expect(p.pausesMs.sentence).to.be.greaterThan(p.pausesMs.clause);
+      expect(p.pausesMs.period, 'pause after a full stop').to.be.within(200, 600);
+      // espeak-ng pauses longer after "!" than after ".", and after ";" than after ",".
+      expect(p.pausesMs.exclamation).to.be.greaterThan(p.pausesMs.period);
+      expect(p.pausesMs.period).to.be.greaterThan(p.pausesMs.semicolon);
+      expect(p.pausesMs.semicolon).to.be.greaterThan(p.pausesMs.comma);
       expect(p.loudnessLufs, 'espeak-ng speaks at about −21 LUFS').to.be.within(-26, -16);
     }
     // The gain brings the measured loudness to the target.
