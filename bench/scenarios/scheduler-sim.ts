@@ -233,7 +233,11 @@ export async function simulateRooms(opts: {
   const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
   const started = nowMs();
   const engine = new SimulatedTtsEngine(opts.engine);
-  const config = AppConfigSchema.parse({ sinks: [], plugins: {}, playout: { prebufferMs: opts.policy.prebufferMs } });
+  // The simulated engine yields silence: seams (which trim silence) and loudness (which measures it) stay off;
+  // this measures scheduling, not sound.
+  const config = AppConfigSchema.parse({
+    sinks: [], plugins: {}, playout: { prebufferMs: opts.policy.prebufferMs }, seams: { enabled: false }, loudness: { enabled: false },
+  });
   const log = pino({ level: 'silent' });
   const playout = new VirtualPlayout();
   const scheduler = new SynthesisScheduler({ engine, policy: fixedPolicySource(opts.policy), log });
