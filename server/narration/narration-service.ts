@@ -78,12 +78,7 @@ export class NarrationService {
    */
   async calibrateVoice(maxWaitMs = 5000): Promise<void> {
     if (!this.config.seams.enabled && !this.config.loudness.enabled) return;
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, maxWaitMs);
-    });
-    await Promise.race([this.voices.calibrate(this.config.voice), waited]);
-    clearTimeout(timer);
+    await this.voices.ready(this.config.voice, maxWaitMs);
   }
 
   /** Path of a room's recording. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
-import { pauseKeyOf, type VoiceProfiles } from '../synthesis/voice-profiles.ts';
+import { pauseKeyOf, quoteAtSeam, type VoiceProfiles } from '../synthesis/voice-profiles.ts';
 import { NarrationShaper } from '../synthesis/narration-shaper.ts';
 import { continuationOf, endsParagraph } from '../text/continuation.ts';
 import type { TextChunk } from '../text/chunker-options.ts';
@@ -13,6 +13,13 @@ import type { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { Narration, type NarrationReport, type NarrationTrigger } from './narration.ts';
 import { NarrationError } from './narration-error.ts';
+
+/**
+ * Longest a narration in a voice used for the first time waits for that voice's calibration, ms:
+ * espeak-ng calibrates in a few hundred ms; a slow engine (XTTS on a CPU) goes on with the
+ * configured voice's figures and the next narration gets its own.
+ */
+const FIRST_USE_CALIBRATION_WAIT_MS = 1500;
 
 /** What the room asks for. */
 export interface NarrationRequest {
@@ -287,6 +294,11 @@ export class RoomNarrator {
     const depth = Math.max(1, this.deps.maxOutstanding ?? 2);
     const window: OutstandingChunk[] = [];
     const delivery = { lastDoneAtMs: -Infinity };
+    const { voices, shaping } = this.deps;
+    if (voices && shaping && (shaping.seams.enabled || shaping.loudness.enabled)) {
+      // A voice's first narration waits (once, capped) for its calibration: its own gain, not a borrowed one.
+      await voices.ready(n.voice ?? this.deps.voice, FIRST_USE_CALIBRATION_WAIT_MS, signal);
+    }
     const shaper = this.shaperFor(n);
     try {
       for (;;) {
@@ -336,12 +348,16 @@ export class RoomNarrator {
     );
   }
 
-  /** Pause after a chunk before the next one's first sound, ms: the voice's own after that ending (0 after the last). */
+  /**
+   * Pause after a chunk before the next one's first sound, ms: the voice's own after that ending,
+   * plus its quote extra when a quotation mark sits at the seam (0 after the last chunk).
+   */
   private pauseAfter(n: Narration, chunk: TextChunk): number {
     const { voices, shaping } = this.deps;
     const key = pauseKeyOf(chunk);
     if (!voices || !shaping?.seams.enabled || key === null) return 0;
-    const pause = voices.get(n.voice ?? this.deps.voice).pausesMs[key];
+    const profile = voices.get(n.voice ?? this.deps.voice);
+    const pause = profile.pausesMs[key] + (quoteAtSeam(chunk, n.chunks[chunk.index + 1]) ? profile.quoteMs : 0);
     return chunk.boundary === 'sentence' && endsParagraph(chunk.text) ? pause * shaping.seams.paragraphScale : pause;
   }
 

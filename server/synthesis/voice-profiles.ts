@@ -54,6 +54,11 @@ export function pauseKeyOf(chunk: Pick<TextChunk, 'boundary' | 'text'>): PauseKe
 export interface VoiceProfile {
   /** Gap between audible samples after each kind of chunk end in a one-call reading, ms. */
   readonly pausesMs: Readonly<Record<PauseKey, number>>;
+  /**
+   * What a quotation mark at a seam adds to its pause, ms (espeak-ng: `evening. | "You want` 414 ms
+   * against 304 without the quote; `cellar," | she says` 272 against 162).
+   */
+  readonly quoteMs: number;
   /** The voice's integrated loudness before any gain, LUFS (ITU-R BS.1770); null until measured. */
   readonly loudnessLufs: number | null;
   /** Whether the pauses come from a calibration of this voice (false: defaults). */
@@ -74,6 +79,17 @@ export const DEFAULT_PAUSES_MS: Readonly<Record<PauseKey, number>> = {
   period: 313, question: 313, exclamation: 351, semicolon: 238, comma: 162, conjunction: 110, forced: 20,
 };
 
+/** Quote extra before a voice is calibrated, ms (espeak-ng en-us, see {@link VoiceProfile.quoteMs}). */
+export const DEFAULT_QUOTE_MS = 110;
+
+/**
+ * Whether a quotation mark sits at the seam after `chunk`: closing its text, or opening `next`'s.
+ * Only unambiguous marks (`"` `“` `”` `«` `»`), not apostrophes.
+ */
+export function quoteAtSeam(chunk: Pick<TextChunk, 'text'>, next: Pick<TextChunk, 'text'> | undefined): boolean {
+  return /["”»]\s*$/u.test(chunk.text) || /^\s*["“«]/u.test(next?.text ?? '');
+}
+
 /** Under the voice's loudness by this much, a sample is silence (espeak-ng at −21 LUFS: −46 dBFS, ≥ 40 dB under its speech peaks). */
 export const SILENCE_BELOW_LOUDNESS_DB = 25;
 
@@ -81,37 +97,37 @@ export const SILENCE_BELOW_LOUDNESS_DB = 25;
 const DEFAULT_SILENCE_THRESHOLD = 10 ** (-46 / 20);
 
 /**
- * A calibration text cut into chunks the way the chunker would, one seam of each kind.
- * Sentences chosen for plain words (no numbers or abbreviations the normalizer would change).
+ * Calibration seams: two chunks as the chunker would cut them, one pair per pause key, plus one with
+ * a quotation mark at a sentence seam. Plain words (nothing the normalizer would change).
  */
-interface CalibrationText {
-  readonly chunks: readonly Pick<TextChunk, 'spoken' | 'boundary'>[];
-}
+type Seam = readonly [Pick<TextChunk, 'spoken' | 'boundary'>, Pick<TextChunk, 'spoken' | 'boundary'>];
 
-const CALIBRATION: Readonly<Record<'en' | 'pt', CalibrationText>> = {
+const seam = (spoken: string, boundary: TextChunk['boundary']) => ({ spoken, boundary });
+
+const CALIBRATION: Readonly<Record<'en' | 'pt', { seams: readonly Seam[]; quoted: Seam }>> = {
   en: {
-    chunks: [
-      { spoken: 'The gate is open.', boundary: 'sentence' },
-      { spoken: 'When the torches flicker,', boundary: 'clause' },
-      { spoken: 'the hall grows dark', boundary: 'conjunction' },
-      { spoken: 'and the old man waits beside the heavy', boundary: 'forced' },
-      { spoken: 'door of the keep;', boundary: 'clause' },
-      { spoken: 'nobody moves!', boundary: 'sentence' },
-      { spoken: 'Who is there?', boundary: 'sentence' },
-      { spoken: 'It is only the wind.', boundary: 'end' },
+    seams: [
+      [seam('The gate is open.', 'sentence'), seam('When the torches flicker,', 'clause')],
+      [seam('When the torches flicker,', 'clause'), seam('the hall grows dark', 'conjunction')],
+      [seam('the hall grows dark', 'conjunction'), seam('and the old man waits beside the heavy', 'forced')],
+      [seam('and the old man waits beside the heavy', 'forced'), seam('door of the keep;', 'clause')],
+      [seam('door of the keep;', 'clause'), seam('nobody moves!', 'sentence')],
+      [seam('nobody moves!', 'sentence'), seam('Who is there?', 'sentence')],
+      [seam('Who is there?', 'sentence'), seam('It is only the wind.', 'end')],
     ],
+    quoted: [seam('The gate is open.', 'sentence'), seam('"Who is there?"', 'end')],
   },
   pt: {
-    chunks: [
-      { spoken: 'O portão está aberto.', boundary: 'sentence' },
-      { spoken: 'Quando as tochas tremulam,', boundary: 'clause' },
-      { spoken: 'o salão fica escuro', boundary: 'conjunction' },
-      { spoken: 'e o velho espera ao lado da pesada', boundary: 'forced' },
-      { spoken: 'porta do castelo;', boundary: 'clause' },
-      { spoken: 'ninguém se move!', boundary: 'sentence' },
-      { spoken: 'Quem está aí?', boundary: 'sentence' },
-      { spoken: 'É só o vento.', boundary: 'end' },
+    seams: [
+      [seam('O portão está aberto.', 'sentence'), seam('Quando as tochas tremulam,', 'clause')],
+      [seam('Quando as tochas tremulam,', 'clause'), seam('o salão fica escuro', 'conjunction')],
+      [seam('o salão fica escuro', 'conjunction'), seam('e o velho espera ao lado da pesada', 'forced')],
+      [seam('e o velho espera ao lado da pesada', 'forced'), seam('porta do castelo;', 'clause')],
+      [seam('porta do castelo;', 'clause'), seam('ninguém se move!', 'sentence')],
+      [seam('ninguém se move!', 'sentence'), seam('Quem está aí?', 'sentence')],
+      [seam('Quem está aí?', 'sentence'), seam('É só o vento.', 'end')],
     ],
+    quoted: [seam('O portão está aberto.', 'sentence'), seam('"Quem está aí?"', 'end')],
   },
 };
 
@@ -137,6 +153,8 @@ interface Entry {
   /** Output loudness error the limiter leaves (target − measured output), dB, averaged like the loudness. */
   correctionDb: number;
   calibrating?: Promise<VoiceProfile>;
+  /** {@link VoiceProfiles.ready} callers to wake when the calibration settles. */
+  readonly waiters: Set<() => void>;
 }
 
 /**
@@ -190,14 +208,41 @@ export class VoiceProfiles {
         entry.correctionDb = measured.limiterLossDb;
         this.fallback ??= entry;
         this.log.info({ engine: this.engine.name, voice: voice ?? '(default)', ...measured.pausesMs, loudnessLufs: round1(measured.loudnessLufs) }, 'voice calibrated');
+        for (const wake of [...entry.waiters]) wake();
         return measured;
       })
       .catch((err: unknown) => {
         this.log.warn({ engine: this.engine.name, voice, err: (err as Error).message }, 'voice calibration failed; default pauses and no loudness gain');
         entry.profile = { ...entry.profile, measured: true };
+        for (const wake of [...entry.waiters]) wake();
         return entry.profile;
       });
     return entry.calibrating;
+  }
+
+  /**
+   * Resolves once the voice is calibrated (starting its calibration), or after `maxWaitMs`,
+   * whichever comes first; never rejects. A narration in a voice used for the first time waits
+   * here so it already gets the voice's own loudness and pauses (espeak-ng: a few hundred ms, once).
+   * @param signal stops waiting when it aborts (a cancelled narration)
+   */
+  ready(voice: string | undefined, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    const entry = this.entry(voice);
+    if (entry.profile.measured || signal?.aborted) return Promise.resolve();
+    void this.calibrate(voice);
+    // A waiter set, not a race on the calibration's promise: a cancelled narration's wait must let go
+    // of it at once (a race leaves a reaction on the shared promise that holds the waiter until it settles).
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        entry.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      signal?.addEventListener('abort', done, { once: true });
+      entry.waiters.add(done);
+    });
   }
 
   /** Linear gain that brings the voice to the target (1 while its loudness is unknown). */
@@ -257,7 +302,7 @@ export class VoiceProfiles {
       this.entries.set(key, entry);
       return entry;
     }
-    entry = { profile: { pausesMs: { ...DEFAULT_PAUSES_MS }, loudnessLufs: null, measured: false, limiterLossDb: 0 }, weightSeconds: 0, correctionDb: 0 };
+    entry = { profile: { pausesMs: { ...DEFAULT_PAUSES_MS }, quoteMs: DEFAULT_QUOTE_MS, loudnessLufs: null, measured: false, limiterLossDb: 0 }, weightSeconds: 0, correctionDb: 0, waiters: new Set() };
     this.entries.set(key, entry);
     if (this.entries.size > MAX_PROFILES) this.entries.delete(this.entries.keys().next().value!);
     return entry;
@@ -271,28 +316,36 @@ export class VoiceProfiles {
    * drifts: measured, espeak's forced-cut seam threw the later ones off by a whole word.)
    */
   private async measure(voice: string | undefined): Promise<VoiceProfile> {
-    const { chunks } = CALIBRATION[parseLanguage(this.language).base === 'pt' ? 'pt' : 'en'];
+    const { seams, quoted } = CALIBRATION[parseLanguage(this.language).base === 'pt' ? 'pt' : 'en'];
     const rate = this.engine.sampleRate;
+    const all = [...seams, quoted];
     const pairs: Float32Array[] = [];
-    for (let i = 0; i < chunks.length - 1; i++) pairs.push(await this.synthesize(`${chunks[i]!.spoken} ${chunks[i + 1]!.spoken}`, undefined, voice));
+    for (const [a, b] of all) pairs.push(await this.synthesize(`${a.spoken} ${b.spoken}`, undefined, voice));
     const meter = new LoudnessMeter(rate);
     for (const pair of pairs) meter.push(pair);
     const measured = meter.integratedLufs();
     const loudnessLufs = Number.isFinite(measured) ? measured : null;
     const threshold = loudnessLufs === null ? DEFAULT_SILENCE_THRESHOLD : 10 ** ((loudnessLufs - SILENCE_BELOW_LOUDNESS_DB) / 20);
-    const pausesMs: Record<PauseKey, number> = { ...DEFAULT_PAUSES_MS };
-    for (let i = 0; i < chunks.length - 1; i++) {
-      const c = chunks[i]!;
-      const alone = await this.synthesize(c.spoken, continuationOf(c, chunks[i + 1]), voice);
+    const pauseOf = async (i: number): Promise<number> => {
+      const [a, b] = all[i]!;
+      const alone = await this.synthesize(a.spoken, continuationOf(a, b), voice);
       const first = firstAudible(alone, threshold);
       const start = firstAudible(pairs[i]!, threshold);
-      if (first < 0 || start < 0) throw new Error(`the engine produced no audible audio for "${c.spoken}"`);
-      const seam = start + lastAudible(alone, threshold) + 1 - first;
-      const run = longestSilence(pairs[i]!, threshold, seam, Math.round(rate * SEAM_SEARCH_MS / 1000), rate);
-      pausesMs[pauseKeyOf({ boundary: c.boundary, text: c.spoken })!] = run ? Math.round((run.length * 1000) / rate) : 0;
+      if (first < 0 || start < 0) throw new Error(`the engine produced no audible audio for "${a.spoken}"`);
+      const predicted = start + lastAudible(alone, threshold) + 1 - first;
+      const run = longestSilence(pairs[i]!, threshold, predicted, Math.round((rate * SEAM_SEARCH_MS) / 1000), rate);
+      return run ? Math.round((run.length * 1000) / rate) : 0;
+    };
+    const pausesMs: Record<PauseKey, number> = { ...DEFAULT_PAUSES_MS };
+    for (let i = 0; i < seams.length; i++) {
+      const [a] = seams[i]!;
+      pausesMs[pauseKeyOf({ boundary: a.boundary, text: a.spoken })!] = await pauseOf(i);
     }
-    const whole = concatF32(pairs);
-    return { pausesMs, loudnessLufs, measured: true, limiterLossDb: loudnessLufs === null ? 0 : this.limiterLoss(whole, loudnessLufs) };
+    const quoteMs = Math.max(0, (await pauseOf(seams.length)) - pausesMs.period);
+    return {
+      pausesMs, quoteMs, loudnessLufs, measured: true,
+      limiterLossDb: loudnessLufs === null ? 0 : this.limiterLoss(concatF32(pairs), loudnessLufs),
+    };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NarrationShaper, EDGE_GUARD_MS } from '../../../server/synthesis/narration-shaper.ts';
-import { pauseKeyOf } from '../../../server/synthesis/voice-profiles.ts';
+import { pauseKeyOf, quoteAtSeam } from '../../../server/synthesis/voice-profiles.ts';
 import type { TextChunk } from '../../../server/text/chunker-options.ts';
 
 const RATE = 22_050;
@@ -142,5 +142,12 @@ describe('pauseKeyOf (which one-call pause a seam gets)', () => {
     expect(key('The hall grows dark ', 'conjunction')).to.equal('conjunction');
     expect(key('beside the heavy ', 'forced')).to.equal('forced');
     expect(key('The end.', 'end')).to.equal(null);
+  });
+
+  it('sees a quotation mark at a seam on either side (espeak pauses ~110 ms longer there), not an apostrophe', () => {
+    expect(quoteAtSeam({ text: '"You want the cellar." ' }, { text: 'Behind her, ' })).to.equal(true);
+    expect(quoteAtSeam({ text: 'They drank all evening. ' }, { text: '“You want it?” ' })).to.equal(true);
+    expect(quoteAtSeam({ text: 'They drank all evening. ' }, { text: "'Tis late. " })).to.equal(false);
+    expect(quoteAtSeam({ text: 'They drank all evening. ' }, undefined)).to.equal(false);
   });
 });
