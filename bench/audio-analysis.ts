@@ -142,11 +142,6 @@ export function voicedSamplesBefore(map: LevelMap, at: number): number {
   return map.voicedBefore[w]! * map.windowSamples;
 }
 
-/** Voiced time in the whole signal, samples (window resolution). */
-export function voicedSamples(map: LevelMap): number {
-  return map.voicedBefore[map.silent.length]! * map.windowSamples;
-}
-
 /**
  * The sample where `voiced` samples of voiced time have passed (window resolution): maps a point
  * of one reading of a text onto another reading of the same text (same engine, same words: the

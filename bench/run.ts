@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick] [-- --strict]`: measures the narration pipeline on this
  * machine and prints a table, then writes JSON to bench/results/bench-<date>.json and
  * bench/results/latest.json. Figures, methods and targets: bench/README.md.
- *   --quick   fewer iterations and steps (< 60 s on 2 cores)
+ *   --quick   fewer iterations and steps (< 60 s on 2 cores, plus < 2 min for the quality section's smaller corpus)
  *   --strict  exit 1 when a figure misses its target
  *   --soak    the soak instead (not in CI): --soak-rooms N (48), --soak-minutes M (10), or
  *             VRPG_BENCH_SOAK_ROOMS / VRPG_BENCH_SOAK_MINUTES; JSON to bench/results/soak-<date>.json
@@ -233,6 +233,7 @@ async function main(): Promise<void> {
   let opusCost: unknown = null;
   let browser: BrowserBenchResult | null = null;
   let bridge: BridgeBenchResult | null = null;
+  let quality: QualityResult | null = null;
   try {
     progress('createNarrator → ready, espeak-ng');
     const espeak = await p.narrator('espeak');
@@ -324,6 +325,9 @@ async function main(): Promise<void> {
     xttsOnnx = await benchXttsOnnx(quick, progress);
     figures.push(...xttsOnnxFigures(xttsOnnx));
 
+    quality = await measureQuality(p, { quick, progress });
+    figures.push(...qualityFigures(quality));
+
     const playoutStats = { espeak: await p.playoutStats('espeak'), instant: await p.playoutStats('instant') };
     results = {
       startedAt,
@@ -335,7 +339,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser, bridge },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser, bridge, quality },
     };
   } finally {
     await p.close();

@@ -10,12 +10,15 @@
  * integrated loudness and true peak by two independent meters (test/support/loudness.ts); and
  * TTFA with the seam/loudness/gap shaping on and off, in one run.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { nowMs } from '../../server/threads/spawn-worker.ts';
 import { normalizeForSpeech } from '../../server/text/normalize.ts';
 import { classifyBoundary } from '../../server/text/pause-points.ts';
 import { pauseWordsFor } from '../../server/text/pause-words.ts';
 import type { NarrationReport } from '../../server/narration/narration.ts';
+import type { Narrator } from '../../server/host/narrator.ts';
+import type { PlayoutEvent } from '../../server/playout/playout.ts';
 import { EspeakEngine, ESPEAK_MAX_CHARS } from '../../plugins/tts-espeak/espeak-engine.ts';
 import { espeakOptionsSchema } from '../../plugins/tts-espeak/options.ts';
 import { CAPTURE_CHANNEL, type CaptureClosed, type CapturedFrame } from '../../test/fixtures/plugins/capture-sink/index.ts';
@@ -71,11 +74,6 @@ const ONE_CALL_WINDOW_MS = 250;
 const ONE_CALL_WORD_WINDOW_MS = 60;
 /** A click this close to a seam's pause edge (or the caption's frame when it has no pause) is a seam click, ms. */
 const SEAM_CLICK_MS = 25;
-/**
- * A voice's later narrations start this long after its first (ms): the pipeline calibrates a voice on
- * first use, in about a second on this machine; the bench cannot see it finish, so it waits well past it.
- */
-const CALIBRATED_AFTER_MS = 5000;
 /** Rooms of a wave start this far apart, ms (all at once, cold, made espeak-ng's one worker per narrator fall behind). */
 const STAGGER_MS = 200;
 
@@ -110,6 +108,8 @@ export interface SeamMeasurement {
   readonly narration: number;
   /** Index of the chunk that starts after the seam. */
   readonly chunk: number;
+  /** The text around the seam: the end of the chunk before ‖ the start of the chunk after. */
+  readonly context: string;
   readonly kind: SeamKind;
   /** Pause in the pipeline output, ms (0: no silence found at the seam). */
   readonly pipelineMs: number;
@@ -129,15 +129,17 @@ export interface SeamMeasurement {
   readonly oneCallF0Hz: number | null;
   /** 12·log2(pipeline / one-call), semitones; null unless both F0s were found. */
   readonly f0StepSt: number | null;
-  /** The caption's arrival on the main thread − its frame's time (≥ 0), ms: how exactly the seam was located. */
+  /** The caption's arrival on this thread − its chunk's first frame (0 when located by the arrival), ms. */
   readonly captionLagMs: number;
+  /** Located by the playout thread's chunk-start time (true) or by the caption's arrival (false: off by the main thread's lag). */
+  readonly exact: boolean;
 }
 
 /** One narration measured. */
 export interface NarrationMeasurement {
   readonly language: QualityLanguage;
   readonly engine: BenchEngine;
-  /** Corpus index. */
+  /** Corpus index; −1 for a voice's first narration (a short text of {@link QUALITY_GAP_TEXTS}). */
   readonly narration: number;
   /** Voice asked for; `default` = the language's default (`default@260wpm`: the 260 wpm narrator). */
   readonly voice: string;
@@ -160,6 +162,8 @@ export interface NarrationMeasurement {
   readonly oneCallClicks: number | null;
   /** Library (ebur128-wasm) figures. */
   readonly loudness: LoudnessFigures;
+  /** What the pipeline reported for it: its own meter's output loudness (LUFS) and the gain it applied (dB). */
+  readonly reported: { readonly loudnessLufs: number | null; readonly gainDb: number | null };
   /** FFmpeg's ebur128 figures, null without ffmpeg or for a narration the plan does not cross-check. */
   ffmpeg: LoudnessFigures | null;
   /** The one-call reading's loudness (library), raw engine level; null without one. */
@@ -193,6 +197,12 @@ export interface QualityResult {
   readonly excluded: number;
   /** Voices the engine refused (not measured), with why. */
   readonly refusedVoices: string[];
+  /**
+   * The main thread's event-loop delay while each wave played (node:perf_hooks, 10 ms resolution), ms:
+   * the bench does nothing heavy then, so this is the pipeline's own load on the thread that emits
+   * captions and relays audio (wave 1 also calibrates the voices used for the first time).
+   */
+  readonly eventLoopDelayMs: { readonly wave1: { p99: number; max: number }; readonly wave2: { p99: number; max: number } };
 }
 
 /** A frame as the `capture` sink posted it, samples kept. */
@@ -293,8 +303,12 @@ interface Played {
   readonly voice: string | undefined;
   readonly text: string;
   readonly report: NarrationReport;
-  /** Captions as they reached this thread: chunk index, source text, arrival (nowMs). */
-  readonly captions: { index: number; text: string; atMs: number }[];
+  /**
+   * Captions: chunk index, source text, when it reached this thread (`arrivedMs`) and when its chunk's
+   * first frame went to the sinks (`startMs`: the playout thread's own chunk-start time where the tap
+   * is available, else the arrival).
+   */
+  readonly captions: { index: number; text: string; arrivedMs: number; startMs: number; exact: boolean }[];
   /** The narration's own frames laid end to end. */
   readonly timeline: Timeline;
 }
@@ -303,7 +317,10 @@ interface Played {
 interface Job {
   readonly engine: BenchEngine;
   readonly language: QualityLanguage;
+  /** Corpus index, or −1 for `text`. */
   readonly narration: number;
+  /** The text when not a corpus narration. */
+  readonly text?: string;
   readonly voice?: string;
   /** When to start, ms after the wave began. */
   readonly delayMs?: number;
@@ -311,17 +328,43 @@ interface Job {
   readonly firstInVoice?: boolean;
 }
 
+/** Chunk starts per narration as the playout thread timed them: narrationId → chunk index → epoch ms. */
+interface ChunkStartTap {
+  readonly starts: Map<string, Map<number, number>>;
+  stop(): void;
+}
+
+/**
+ * Listens to a narrator's playout events for `chunk-start`, whose time is the frame's own on the
+ * playout thread. Captions carry no time: stamped on arrival here, they are late by however long
+ * the main thread was busy (the narrations' loudness meters and limiters run on it), which under
+ * load put a seam a few frames off. The narrator does not expose its playout, so this reaches for
+ * it; null when it is not there (the seams are then located by the captions' arrival, marked `exact: false`).
+ */
+function tapChunkStarts(narrator: Narrator): ChunkStartTap | null {
+  const playout = (narrator as unknown as { parts?: { playout?: { onEvent?: (l: (e: PlayoutEvent) => void) => () => void } } }).parts?.playout;
+  if (typeof playout?.onEvent !== 'function') return null;
+  const starts = new Map<string, Map<number, number>>();
+  const stop = playout.onEvent((e) => {
+    if (e.type !== 'chunk-start') return;
+    let m = starts.get(e.narrationId);
+    if (!m) starts.set(e.narrationId, (m = new Map()));
+    m.set(e.chunkIndex, e.atMs);
+  });
+  return { starts, stop };
+}
+
 /** Plays the jobs together, each in its own `capture` room, starting at their `delayMs` or else {@link STAGGER_MS} apart (rooms are independent: the playback is real time). */
-async function playAll(p: BenchPipeline, recorder: SampleRecorder, jobs: readonly Job[], refused: string[]): Promise<Played[]> {
+async function playAll(p: BenchPipeline, recorder: SampleRecorder, taps: ReadonlyMap<BenchEngine, ChunkStartTap>, jobs: readonly Job[], refused: string[]): Promise<Played[]> {
   return (
     await Promise.all(
       jobs.map(async (job, k): Promise<Played | null> => {
         await sleep(job.delayMs ?? k * STAGGER_MS);
         const room = await p.openRoom(job.engine, ['capture'], `quality-${job.language}`);
         recorder.watch(room.roomId);
-        const captions: { index: number; text: string; atMs: number }[] = [];
-        room.narration.on('caption', (c) => captions.push({ index: c.index, text: c.text, atMs: nowMs() }));
-        const text = QUALITY_TEXTS[job.language][job.narration]!;
+        const arrivals: { index: number; text: string; arrivedMs: number }[] = [];
+        room.narration.on('caption', (c) => arrivals.push({ index: c.index, text: c.text, arrivedMs: nowMs() }));
+        const text = job.text ?? QUALITY_TEXTS[job.language][job.narration]!;
         let report: NarrationReport | null = null;
         try {
           report = await room.narration.narrate(text, { trigger: 'bench:quality', voice: job.voice }).done;
@@ -333,7 +376,12 @@ async function playAll(p: BenchPipeline, recorder: SampleRecorder, jobs: readonl
         p.capture.forget(room.roomId);
         if (!report) return null;
         const own = frames.filter((f) => f.narrationId === report.id);
-        return { ...job, voice: job.voice, text, report, captions: captions.filter((c) => c.text !== undefined), timeline: timelineOf(own) };
+        const starts = taps.get(job.engine)?.starts.get(report.id);
+        const captions = arrivals.map((c) => {
+          const start = starts?.get(c.index);
+          return { ...c, startMs: start ?? c.arrivedMs, exact: start !== undefined };
+        });
+        return { ...job, voice: job.voice, text, report, captions, timeline: timelineOf(own) };
       }),
     )
   ).filter((x): x is Played => x !== null);
@@ -393,7 +441,7 @@ function measureSeams(played: Played, one: Float32Array, oneMap: LevelMap, rate:
     const prev = captions[c - 1]!;
     // The frame the caption fired at: the last one handed to the sinks before it arrived here.
     let slot = -1;
-    for (let k = 0; k < t.times.length; k++) if (t.times[k]! <= cap.atMs + 0.5) slot = k;
+    for (let k = 0; k < t.times.length; k++) if (t.times[k]! <= cap.startMs + 0.5) slot = k;
     if (slot < 0) continue;
     const frameStart = slot * t.frameSamples;
     // The pause: the longest silence run that ends within ±40 ms of the caption's frame, or that holds it
@@ -428,14 +476,16 @@ function measureSeams(played: Played, one: Float32Array, oneMap: LevelMap, rate:
     }
     const errorMs = pipelineMs - oneCallMs;
     out.push({
-      language: played.language, narration: played.narration, chunk: cap.index, kind,
+      language: played.language, narration: played.narration, chunk: cap.index,
+      context: `${prev.text.trimEnd().slice(-28)} ‖ ${cap.text.trimStart().slice(0, 16)}`, kind,
       pipelineMs: round(pipelineMs, 1), oneCallMs: round(oneCallMs, 1), errorMs: round(errorMs, 1),
       errorPct: oneCallMs >= 5 ? round((100 * errorMs) / oneCallMs, 1) : null,
       mapOffsetMs,
       pipelineF0Hz: pipelineF0Hz === null ? null : round(pipelineF0Hz, 1),
       oneCallF0Hz: oneCallF0Hz === null ? null : round(oneCallF0Hz, 1),
       f0StepSt: pipelineF0Hz !== null && oneCallF0Hz !== null ? round(semitones(pipelineF0Hz, oneCallF0Hz), 2) : null,
-      captionLagMs: round(Math.max(0, cap.atMs - t.times[slot]!), 1),
+      captionLagMs: round(cap.arrivedMs - cap.startMs, 1),
+      exact: cap.exact,
     });
   }
   return { seams: out, edges };
@@ -556,9 +606,10 @@ async function warmUp(p: BenchPipeline, engine: BenchEngine, language: QualityLa
 
 /**
  * Runs the quality section (see the module comment and bench/README.md "Quality"): narrators
- * booted and warmed, TTFA shaped vs plain, the one-call readings, then two waves of rooms played
- * in real time — the corpus (en and pt), then the other voices, the fast rate and the queue and
- * interrupt rooms — and the analysis of what the `capture` sink received.
+ * booted and warmed, TTFA shaped vs plain, the one-call readings, the queue and interrupt rooms,
+ * then two waves of rooms played in real time — the corpus (en and pt) with each other voice's
+ * first narration, then the other voices calibrated and the fast rate — and last the analysis of
+ * what the `capture` sink received.
  * @param progress one line per step, to stderr
  */
 export async function measureQuality(p: BenchPipeline, options: { quick: boolean; progress?: (msg: string) => void }): Promise<QualityResult> {
@@ -568,11 +619,17 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
   const recorder = new SampleRecorder();
   const oneCallEngine = new EspeakEngine(espeakOptionsSchema.parse({}), pino({ level: 'silent' }));
   const refused: string[] = [];
+  const taps = new Map<BenchEngine, ChunkStartTap>();
   try {
     const extra: BenchEngine[] = ['espeak-pt', 'espeak-plain', ...(plan.rates ? (['espeak-fast'] as const) : [])];
     progress(`quality: booting narrators ${extra.join(', ')} and a one-call espeak-ng engine`);
     const [shaped] = await Promise.all([p.narrator('espeak'), ...extra.map((e) => p.narrator(e)), oneCallEngine.init()]);
     const rate = oneCallEngine.sampleRate;
+    for (const engine of ['espeak', 'espeak-pt', 'espeak-fast'] as const) {
+      if (engine === 'espeak-fast' && !plan.rates) continue;
+      const tap = tapChunkStarts(await p.narrator(engine));
+      if (tap) taps.set(engine, tap);
+    }
     await Promise.all((['espeak', ...extra] as BenchEngine[]).map((e) => warmUp(p, e, e === 'espeak-pt' ? 'pt' : 'en')));
 
     progress(`quality: TTFA, shaped vs plain narrator, ${plan.ttfaIterations} narrations each 30–70 ms apart (ttfa.ts), ${plan.ttfaSpacedIterations} each 600–640 ms apart`);
@@ -586,29 +643,32 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
     }
 
     const corpusJobs: Job[] = plan.corpus.flatMap((i) => (['en', 'pt'] as const).map((language) => ({ engine: ENGINE_OF[language], language, narration: i })));
-    progress(`quality: wave 1, ${corpusJobs.length} corpus narrations (en, pt), then queue and interrupt rooms once they are synthesized, real time`);
-    const [corpus, gaps] = await Promise.all([
-      playAll(p, recorder, corpusJobs, refused),
-      measureGaps(p, recorder, plan, rate, corpusJobs.length * STAGGER_MS + 2000),
-    ]);
-
-    // Wave 2: each other voice's first narration (its calibration races it), the rest once calibrated.
-    const otherJobs: Job[] = [];
-    let k = 0;
-    for (const language of ['en', 'pt'] as const) {
-      for (const voice of EXTRA_VOICES[language]) otherJobs.push({ engine: ENGINE_OF[language], language, narration: plan.corpus[0]!, voice, delayMs: k++ * STAGGER_MS, firstInVoice: true });
-    }
+    // Each other voice's first narration (a short one) while wave 1 plays: the pipeline calibrates the voice
+    // on first use and this narration races the calibration; wave 2 then finds every voice calibrated.
+    const firstUseJobs: Job[] = [];
+    const firstUseAt = corpusJobs.length * STAGGER_MS + 2000; // after the corpus rooms' first chunks
     for (const language of ['en', 'pt'] as const) {
       for (const voice of EXTRA_VOICES[language]) {
-        for (const i of plan.corpus.slice(1, plan.voiceNarrations)) {
-          otherJobs.push({ engine: ENGINE_OF[language], language, narration: i, voice, delayMs: CALIBRATED_AFTER_MS + k++ * STAGGER_MS, firstInVoice: false });
-        }
+        firstUseJobs.push({ engine: ENGINE_OF[language], language, narration: -1, text: QUALITY_GAP_TEXTS[language][1], voice, delayMs: firstUseAt + firstUseJobs.length * STAGGER_MS, firstInVoice: true });
       }
     }
-    if (plan.rates) {
-      for (const i of plan.corpus.slice(0, plan.voiceNarrations)) otherJobs.push({ engine: 'espeak-fast', language: 'en', narration: i, delayMs: k++ * STAGGER_MS, firstInVoice: false });
+    progress(`quality: queue and interrupt rooms (en, pt, plain en) on their own, real time`);
+    const gaps = await measureGaps(p, recorder, plan, rate, 0);
+
+    progress(`quality: wave 1, ${corpusJobs.length} corpus narrations (en, pt), then, once they are synthesized, ${firstUseJobs.length} first narrations in other voices, real time`);
+    const loop1 = monitorEventLoopDelay({ resolution: 10 });
+    loop1.enable();
+    const [corpus, firstUse] = await Promise.all([playAll(p, recorder, taps, corpusJobs, refused), playAll(p, recorder, taps, firstUseJobs, refused)]);
+    loop1.disable();
+
+    const otherJobs: Job[] = [];
+    for (const language of ['en', 'pt'] as const) {
+      for (const voice of EXTRA_VOICES[language]) {
+        for (const i of plan.corpus.slice(0, plan.voiceNarrations)) otherJobs.push({ engine: ENGINE_OF[language], language, narration: i, voice });
+      }
     }
-    progress(`quality: wave 2, ${otherJobs.length} narrations in other voices${plan.rates ? ' and at 260 wpm' : ''}, real time; wave 1 analysed meanwhile`);
+    if (plan.rates) for (const i of plan.corpus.slice(0, plan.voiceNarrations)) otherJobs.push({ engine: 'espeak-fast', language: 'en', narration: i });
+    progress(`quality: wave 2, ${otherJobs.length} narrations in other voices${plan.rates ? ' and at 260 wpm' : ''}, real time`);
     const seams: SeamMeasurement[] = [];
     const narrations: NarrationMeasurement[] = [];
     let excluded = 0;
@@ -617,7 +677,6 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
     const ffmpegRuns: Promise<void>[] = [];
     let analysed = 0;
     const analyse = async (x: Played): Promise<void> => {
-      await sleep(0); // one narration at a time: the rooms still playing keep the main thread
       const samples = x.timeline.samples;
       const map = levelMap(samples, rate);
       const clicks = detectClicks(samples, map);
@@ -642,6 +701,7 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
         clicks: clicks.length, clickAtMs: clicks.map((c) => round((c * 1000) / rate, 1)), seamClicks,
         oneCallClicks: one && oneMap ? detectClicks(one, oneMap).length : null,
         loudness: { integratedLufs: round(library.integratedLufs, 2), truePeakDbtp: round(library.truePeakDbtp, 2) },
+        reported: { loudnessLufs: x.report.loudnessLufs ?? null, gainDb: x.report.gainDb ?? null },
         ffmpeg: null,
         oneCallLoudness: oneLoud ? { integratedLufs: round(oneLoud.integratedLufs, 2), truePeakDbtp: round(oneLoud.truePeakDbtp, 2) } : null,
       };
@@ -657,13 +717,19 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
     const analyseAll = async (played: readonly Played[]) => {
       for (const x of played) await analyse(x);
     };
-    const [others] = await Promise.all([playAll(p, recorder, otherJobs, refused), analyseAll(corpus)]);
-    progress(`quality: analysing wave 2${ffmpeg ? '; waiting for FFmpeg' : ''}`);
-    await analyseAll(others);
+    const loop2 = monitorEventLoopDelay({ resolution: 10 });
+    loop2.enable();
+    const others = await playAll(p, recorder, taps, otherJobs, refused);
+    loop2.disable();
+    const loopMs = (h: typeof loop1) => ({ p99: round(h.percentile(99) / 1e6, 1), max: round(h.max / 1e6, 1) });
+    const eventLoopDelayMs = { wave1: loopMs(loop1), wave2: loopMs(loop2) };
+    // Not while rooms play: the analysis holds the main thread, which feeds the rooms' playout.
+    progress(`quality: seams, F0, clicks and loudness of ${corpus.length + firstUse.length + others.length} narrations (ebur128-wasm${ffmpeg ? `; FFmpeg on ${plan.ffmpegEvery === 1 ? 'each' : `every ${plan.ffmpegEvery}th`}, in the background` : '; no FFmpeg'})`);
+    await analyseAll([...corpus, ...firstUse, ...others]);
     await Promise.all(ffmpegRuns);
     const cfg = shaped.config as unknown as Record<string, Record<string, unknown> | undefined>;
     return {
-      plan, seams, narrations, gaps, ttfa, ttfaSpaced, ffmpeg, excluded, refusedVoices: refused,
+      plan, seams, narrations, gaps, ttfa, ttfaSpaced, ffmpeg, excluded, refusedVoices: refused, eventLoopDelayMs,
       config: {
         gapMs: (cfg.playout?.gapMs as number | undefined) ?? null,
         interruptGapMs: (cfg.playout?.interruptGapMs as number | undefined) ?? null,
@@ -672,6 +738,7 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
       },
     };
   } finally {
+    for (const tap of taps.values()) tap.stop();
     recorder.close();
     await oneCallEngine.close();
   }
@@ -685,7 +752,8 @@ export function qualityFigures(r: QualityResult): Figure[] {
   const figures: Figure[] = [];
   for (const language of ['en', 'pt'] as const) {
     const seams = r.seams.filter((s) => s.language === language);
-    const lag = summarize(seams.map((s) => s.captionLagMs));
+    const lag = summarize(seams.filter((s) => s.exact).map((s) => s.captionLagMs));
+    const inexact = seams.filter((s) => !s.exact).length;
     for (const kind of SEAM_KINDS) {
       const of = seams.filter((s) => s.kind === kind);
       const err = summarize(abs(of.map((s) => s.errorMs)));
@@ -700,7 +768,8 @@ export function qualityFigures(r: QualityResult): Figure[] {
           `p50 ${round(err.p50, 1)} ms; as % of the one-call pause p50 ${round(pct.p50, 1)} %, p95 ${round(pct.p95, 1)} % (n ${pct.n}); mean signed ${round(bias, 1)} ms; ` +
           `pause p50 pipeline ${round(pipe.p50, 1)} ms vs one-call ${round(one.p50, 1)} ms` +
           (kind === 'paragraph' ? ' (the one-call reading has no paragraph breaks: the pipeline is meant to pause longer, config seams.paragraphScale)' : '') +
-          (kind === 'sentence' ? `; caption lag p95 ${round(lag.p95, 1)} ms` : ''),
+          (kind === 'sentence' ? `; captions reached the main thread p95 ${round(lag.p95, 1)} ms, max ${round(lag.max, 1)} ms after their chunk's first frame` +
+            `${inexact ? `; ${inexact} seams located by the caption's arrival (no playout tap)` : ''}` : ''),
       }));
     }
     const sentence = seams.filter((s) => s.kind === 'sentence');
@@ -708,16 +777,18 @@ export function qualityFigures(r: QualityResult): Figure[] {
     figures.push(figure({
       id: `quality.${language}.pause.sentence.outside`, label: `Sentence seams outside ±${T.sentencePauseShare * 100} % / ±${T.sentencePauseMs} ms of the one-call pause (${language})`,
       value: sentence.length ? outside.length : null, unit: 'seams', target: { op: '==', value: 0 }, samples: sentence.length,
-      note: outside.length ? `worst: ${outside.sort((a, b) => Math.abs(b.errorMs) - Math.abs(a.errorMs)).slice(0, 3).map((s) => `#${s.narration}/${s.chunk} ${s.pipelineMs} vs ${s.oneCallMs} ms`).join(', ')}` : undefined,
+      note: outside.length ? `worst: ${outside.sort((a, b) => Math.abs(b.errorMs) - Math.abs(a.errorMs)).slice(0, 3).map((s) => `#${s.narration}/${s.chunk} "${s.context}" ${s.pipelineMs} vs ${s.oneCallMs} ms`).join(', ')}` : undefined,
     }));
     const mid = seams.filter((s) => MID_SENTENCE.has(s.kind));
     const steps = mid.flatMap((s) => (s.f0StepSt === null ? [] : [s.f0StepSt]));
     const stepAbs = summarize(abs(steps));
+    const worstStep = mid.reduce<SeamMeasurement | null>((w, x) => (x.f0StepSt !== null && (!w || Math.abs(x.f0StepSt) > Math.abs(w.f0StepSt!)) ? x : w), null);
     figures.push(figure({
       id: `quality.${language}.f0Step.p95`, label: `F0 step at mid-sentence seams p95 |pipeline − one-call| (${language})`,
       value: steps.length ? round(stepAbs.p95, 2) : null, unit: 'st', target: { op: '<=', value: T.f0StepSemitones }, samples: steps.length,
       note: `YIN (pitchfinder), median F0 of the last 150 ms of voiced audio before the seam; p50 ${round(stepAbs.p50, 2)} st, max ${round(stepAbs.max, 2)} st, ` +
-        `mean signed ${steps.length ? round(steps.reduce((a, b) => a + b, 0) / steps.length, 2) : 'n/a'} st; ${mid.length - steps.length} of ${mid.length} seams without F0 on one side`,
+        `mean signed ${steps.length ? round(steps.reduce((a, b) => a + b, 0) / steps.length, 2) : 'n/a'} st; ${mid.length - steps.length} of ${mid.length} seams without F0 on one side` +
+        (worstStep ? `; worst #${worstStep.narration}/${worstStep.chunk} ${worstStep.kind} "${worstStep.context}" ${worstStep.pipelineF0Hz} vs ${worstStep.oneCallF0Hz} Hz` : ''),
     }));
     const narr = r.narrations.filter((n) => n.language === language && n.voice === 'default');
     const clicks = summarize(narr.map((n) => n.clicks));
@@ -811,6 +882,12 @@ export function qualityFigures(r: QualityResult): Figure[] {
         `ratio ${round(ts.shapedMs.p95 / ts.plainMs.p95, 2)} (n ${ts.shapedMs.n})` }),
   );
   const underruns = r.narrations.reduce((a, n) => a + n.underruns, 0);
+  const loop = r.eventLoopDelayMs;
+  figures.push(figure({
+    id: 'quality.eventLoopDelay.max', label: 'Main-thread event-loop delay while the quality rooms played, max', value: Math.max(loop.wave1.max, loop.wave2.max), unit: 'ms',
+    note: `wave 1 (corpus, first narrations in new voices: calibration) p99 ${loop.wave1.p99} ms, max ${loop.wave1.max} ms; wave 2 (calibrated voices) p99 ${loop.wave2.p99} ms, max ${loop.wave2.max} ms; ` +
+      'captions are emitted on this thread, so they lag their audio by as much',
+  }));
   figures.push(figure({ id: 'quality.underruns', label: 'Underruns in the quality narrations', value: underruns, unit: 'underruns', target: { op: '==', value: 0 },
     samples: r.narrations.length, note: `${r.excluded} corpus narration(s) left out of the seam analysis (underruns or missing frames)` }));
   return figures;
