@@ -136,8 +136,8 @@ export class VirtualPlayout implements Playout {
   endNarration(roomId: string, narrationId: string): void {
     this.room(roomId).playout.endNarration(narrationId, nowMs());
   }
-  cancel(roomId: string, ids: readonly string[] | null, requestedAtMs: number): void {
-    this.room(roomId).playout.cancel(ids, requestedAtMs, nowMs());
+  cancel(roomId: string, ids: readonly string[] | null, requestedAtMs: number, breath = false): void {
+    this.room(roomId).playout.cancel(ids, requestedAtMs, nowMs(), breath);
   }
   pause(roomId: string): void {
     this.room(roomId).playout.pause(nowMs());

@@ -151,12 +151,13 @@ export class RoomNarrator {
    * playout to drop their audio and fade out. Only this room is affected.
    * @param ids narrations to cancel; omitted = all of the room's
    * @param requestedAtMs when the server received the cancel (cancel latency starts here)
+   * @param breath an interrupting narration follows (see Playout.cancel)
    */
-  cancel(requestedAtMs: number, ids?: readonly string[]): string[] {
+  cancel(requestedAtMs: number, ids?: readonly string[], breath = false): string[] {
     const targets = ids ? ids.map((id) => this.live.get(id)).filter((n): n is Narration => !!n) : [...this.live.values()];
     if (targets.length === 0) return [];
     // Playout first: the fade-out must not wait behind synthesis teardown.
-    this.deps.playout.cancel(this.deps.roomId, ids ? targets.map((n) => n.id) : null, requestedAtMs);
+    this.deps.playout.cancel(this.deps.roomId, ids ? targets.map((n) => n.id) : null, requestedAtMs, breath);
     if (!ids) this.deps.scheduler.cancelRoom(this.deps.roomId);
     for (const n of targets) {
       n.abort.abort();
@@ -252,7 +253,7 @@ export class RoomNarrator {
         throw new NarrationError('unknown_voice', `voice "${request.voice}": ${(err as Error).message}`, { cause: err });
       }
     }
-    if (request.priority === 'interrupt') this.cancel(request.receivedAtMs);
+    if (request.priority === 'interrupt') this.cancel(request.receivedAtMs, undefined, true);
     if (this.live.size > this.deps.maxQueued) {
       throw new NarrationError('queue_full', `too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
     }

@@ -44,7 +44,7 @@ export type ToWorker =
   | { type: 'begin'; roomId: string; narrationId: string }
   | { type: 'push'; roomId: string; narrationId: string; chunkIndex: number; samples: Float32Array }
   | { type: 'end'; roomId: string; narrationId: string }
-  | { type: 'cancel'; roomId: string; narrationIds: readonly string[] | null; requestedAtMs: number }
+  | { type: 'cancel'; roomId: string; narrationIds: readonly string[] | null; requestedAtMs: number; breath: boolean }
   | { type: 'pause'; roomId: string }
   | { type: 'resume'; roomId: string }
   | { type: 'rtf'; roomId: string; rtf: number };

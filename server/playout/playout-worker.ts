@@ -178,7 +178,7 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
       case 'rtf': p.setRtf(msg.rtf); break;
       case 'cancel': {
         // Interruption skips queues: the fade-out frame goes to the sinks now, not at the next tick.
-        const frame = p.cancel(msg.narrationIds, msg.requestedAtMs, nowMs());
+        const frame = p.cancel(msg.narrationIds, msg.requestedAtMs, nowMs(), msg.breath);
         if (frame) {
           writeSinks(room, frame);
           roomFrames++;

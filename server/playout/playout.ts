@@ -80,8 +80,9 @@ export interface Playout {
    * Cancels narrations: drops their queued audio, fades out what is playing,
    * bumps the room generation. `narrationIds` null = every narration of the room.
    * @param requestedAtMs when the server received the cancel request (for cancel latency)
+   * @param breath an interrupting narration follows: the next one starts `interruptGapMs` after the fade-out
    */
-  cancel(roomId: string, narrationIds: readonly string[] | null, requestedAtMs: number): void;
+  cancel(roomId: string, narrationIds: readonly string[] | null, requestedAtMs: number, breath?: boolean): void;
   /** Fades out and holds playback (frames go on as silence); synthesis may keep filling the FIFO. */
   pause(roomId: string): void;
   /** Fades playback back in from where it paused. */

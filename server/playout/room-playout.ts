@@ -180,10 +180,12 @@ export class RoomPlayout {
    * queued audio, ends them (`narration-end`, cancelled). Blocks pushed for them later are ignored.
    * @param requestedAtMs when the cancel was requested, epoch ms (for `cancelLatencyMs`)
    * @param nowMs epoch ms now
+   * @param breath an interrupting narration follows: after an audible fade-out it starts `interruptGapMs`
+   *   later (a plain cancel leaves the room free at once)
    * @returns the fade-out frame of the narration that was audible — hand it to the sinks now;
    *   null when none was audible (buffering, paused, or not at the head)
    */
-  cancel(narrationIds: readonly string[] | null, requestedAtMs: number, nowMs: number): AudioFrame | null {
+  cancel(narrationIds: readonly string[] | null, requestedAtMs: number, nowMs: number, breath = false): AudioFrame | null {
     const wanted = narrationIds === null ? null : new Set(narrationIds);
     const targets = this.queue.filter((n) => wanted === null || wanted.has(n.id));
     for (const id of wanted ?? []) this.rememberCancel(id);
@@ -196,7 +198,7 @@ export class RoomPlayout {
       fadeOutThenSilence(this.scratch, this.fadeLen);
       frame = this.makeFrame(head, nowMs);
       this.earlyFrames++;
-      this.gapOwed = this.interruptGapFrames;
+      this.gapOwed = breath ? this.interruptGapFrames : 0;
     }
     for (const n of targets) {
       this.rememberCancel(n.id);

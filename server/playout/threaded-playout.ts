@@ -136,8 +136,8 @@ export class ThreadedPlayout implements Playout {
     this.send(roomId, { type: 'end', roomId, narrationId });
   }
 
-  cancel(roomId: string, narrationIds: readonly string[] | null, requestedAtMs: number): void {
-    this.send(roomId, { type: 'cancel', roomId, narrationIds: narrationIds ? [...narrationIds] : null, requestedAtMs });
+  cancel(roomId: string, narrationIds: readonly string[] | null, requestedAtMs: number, breath = false): void {
+    this.send(roomId, { type: 'cancel', roomId, narrationIds: narrationIds ? [...narrationIds] : null, requestedAtMs, breath });
   }
 
   pause(roomId: string): void {

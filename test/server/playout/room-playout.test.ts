@@ -178,7 +178,7 @@ describe('RoomPlayout', () => {
     room.beginNarration('n3', t);
     room.push('n3', 0, tone(FRAME * 50), t);
     run(30); // n2's gap, then n3 plays
-    const fade = room.cancel(null, t, t)!;
+    const fade = room.cancel(null, t, t, true)!; // as an interrupt does
     expect(fade.narrationId).to.equal('n3');
     room.beginNarration('n4', t);
     room.push('n4', 0, tone(FRAME * 3), t);
@@ -186,5 +186,16 @@ describe('RoomPlayout', () => {
     frames.length = 0;
     run(20);
     expect(frames.map((f) => f.narrationId).indexOf('n4')).to.equal(8);
+    // A plain cancel (the DM's Cancel) leaves the room free at once: no breath before what comes next.
+    room.beginNarration('n5', t);
+    room.push('n5', 0, tone(FRAME * 50), t);
+    run(30);
+    room.cancel(null, t, t);
+    room.beginNarration('n6', t);
+    room.push('n6', 0, tone(FRAME * 3), t);
+    room.endNarration('n6', t);
+    frames.length = 0;
+    run(5);
+    expect(frames.map((f) => f.narrationId).indexOf('n6')).to.equal(0);
   });
 });
