@@ -137,6 +137,9 @@ const CALIBRATION: Readonly<Record<'en' | 'pt', { seams: readonly Seam[]; quoted
  */
 const SEAM_SEARCH_MS = 120;
 
+/** Calibration seams whose one-call readings give the voice's loudness (stage 1: what a first narration waits for). */
+const LOUDNESS_SEAMS = 3;
+
 /** Most voices remembered per engine; the least recently used is forgotten beyond it. */
 const MAX_PROFILES = 64;
 
@@ -186,49 +189,56 @@ export class VoiceProfiles {
   ) {}
 
   /**
-   * The voice's profile now (defaults while it calibrates); starts its calibration on first ask.
+   * The voice's profile now; starts its calibration on first ask. While it calibrates, what is not
+   * measured yet (its loudness, then its pauses) comes from the first voice calibrated, else defaults.
    * @param voice engine voice; undefined = the engine's default for the language
    */
   get(voice: string | undefined): VoiceProfile {
     const entry = this.entry(voice);
-    if (!entry.profile.measured && !entry.calibrating) void this.calibrate(voice).catch(() => undefined);
-    return this.usable(entry).profile;
+    if (!entry.profile.measured && !entry.calibrating) void this.calibrate(voice);
+    if (entry.profile.measured || !this.fallback) return entry.profile;
+    const { pausesMs, quoteMs } = this.fallback.profile;
+    return { ...entry.profile, pausesMs, quoteMs };
   }
 
   /**
-   * Calibrates the voice (once; later calls return the same result).
+   * Calibrates the voice (once; later calls return the same promise), in two stages so a first
+   * narration waits for the least: its loudness (3 calibration seams read in one call), then its
+   * pauses. The work between engine calls is a few ms at a time (the limiter pass yields).
    * @returns the measured profile; on failure the defaults stay and the error is logged, not thrown
    */
   calibrate(voice: string | undefined): Promise<VoiceProfile> {
     const entry = this.entry(voice);
     if (entry.profile.measured) return Promise.resolve(entry.profile);
-    entry.calibrating ??= this.measure(voice)
-      .then((measured) => {
-        entry.profile = measured;
-        entry.correctionDb = measured.limiterLossDb;
+    const wake = () => {
+      for (const w of [...entry.waiters]) w();
+    };
+    entry.calibrating ??= this.measure(voice, entry, wake)
+      .then(() => {
         this.fallback ??= entry;
-        this.log.info({ engine: this.engine.name, voice: voice ?? '(default)', ...measured.pausesMs, loudnessLufs: round1(measured.loudnessLufs) }, 'voice calibrated');
-        for (const wake of [...entry.waiters]) wake();
-        return measured;
+        const p = entry.profile;
+        this.log.info({ engine: this.engine.name, voice: voice ?? '(default)', ...p.pausesMs, quoteMs: p.quoteMs, loudnessLufs: round1(p.loudnessLufs) }, 'voice calibrated');
+        wake();
+        return p;
       })
       .catch((err: unknown) => {
         this.log.warn({ engine: this.engine.name, voice, err: (err as Error).message }, 'voice calibration failed; default pauses and no loudness gain');
         entry.profile = { ...entry.profile, measured: true };
-        for (const wake of [...entry.waiters]) wake();
+        wake();
         return entry.profile;
       });
     return entry.calibrating;
   }
 
   /**
-   * Resolves once the voice is calibrated (starting its calibration), or after `maxWaitMs`,
+   * Resolves once the voice's loudness is measured (starting its calibration), or after `maxWaitMs`,
    * whichever comes first; never rejects. A narration in a voice used for the first time waits
    * here so it already gets the voice's own loudness and pauses (espeak-ng: a few hundred ms, once).
    * @param signal stops waiting when it aborts (a cancelled narration)
    */
   ready(voice: string | undefined, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
     const entry = this.entry(voice);
-    if (entry.profile.measured || signal?.aborted) return Promise.resolve();
+    if (entry.profile.measured || entry.profile.loudnessLufs !== null || signal?.aborted) return Promise.resolve();
     void this.calibrate(voice);
     // A waiter set, not a race on the calibration's promise: a cancelled narration's wait must let go
     // of it at once (a race leaves a reaction on the shared promise that holds the waiter until it settles).
@@ -315,25 +325,34 @@ export class VoiceProfiles {
    * exactly; the longest silence run there is the pause. (Walking one long reading seam by seam
    * drifts: measured, espeak's forced-cut seam threw the later ones off by a whole word.)
    */
-  private async measure(voice: string | undefined): Promise<VoiceProfile> {
+  private async measure(voice: string | undefined, entry: Entry, loudnessKnown: () => void): Promise<void> {
     const { seams, quoted } = CALIBRATION[parseLanguage(this.language).base === 'pt' ? 'pt' : 'en'];
     const rate = this.engine.sampleRate;
     const all = [...seams, quoted];
     const pairs: Float32Array[] = [];
-    for (const [a, b] of all) pairs.push(await this.synthesize(`${a.spoken} ${b.spoken}`, undefined, voice));
+    const pair = async (i: number) => (pairs[i] ??= await this.synthesize(`${all[i]![0].spoken} ${all[i]![1].spoken}`, undefined, voice));
+    // Stage 1, loudness: the first LOUDNESS_SEAMS pairs (~7 s of speech with espeak-ng).
     const meter = new LoudnessMeter(rate);
-    for (const pair of pairs) meter.push(pair);
+    for (let i = 0; i < LOUDNESS_SEAMS; i++) meter.push(await pair(i));
     const measured = meter.integratedLufs();
     const loudnessLufs = Number.isFinite(measured) ? measured : null;
+    if (loudnessLufs !== null) {
+      const limiterLossDb = await this.limiterLoss(concatF32(pairs.slice(0, LOUDNESS_SEAMS)), loudnessLufs);
+      entry.profile = { ...entry.profile, loudnessLufs, limiterLossDb };
+      entry.correctionDb = limiterLossDb;
+      loudnessKnown();
+    }
+    // Stage 2, pauses: each seam's pair next to its first chunk read alone (see the class comment).
     const threshold = loudnessLufs === null ? DEFAULT_SILENCE_THRESHOLD : 10 ** ((loudnessLufs - SILENCE_BELOW_LOUDNESS_DB) / 20);
     const pauseOf = async (i: number): Promise<number> => {
       const [a, b] = all[i]!;
+      const whole = await pair(i);
       const alone = await this.synthesize(a.spoken, continuationOf(a, b), voice);
       const first = firstAudible(alone, threshold);
-      const start = firstAudible(pairs[i]!, threshold);
+      const start = firstAudible(whole, threshold);
       if (first < 0 || start < 0) throw new Error(`the engine produced no audible audio for "${a.spoken}"`);
       const predicted = start + lastAudible(alone, threshold) + 1 - first;
-      const run = longestSilence(pairs[i]!, threshold, predicted, Math.round((rate * SEAM_SEARCH_MS) / 1000), rate);
+      const run = longestSilence(whole, threshold, predicted, Math.round((rate * SEAM_SEARCH_MS) / 1000), rate);
       return run ? Math.round((run.length * 1000) / rate) : 0;
     };
     const pausesMs: Record<PauseKey, number> = { ...DEFAULT_PAUSES_MS };
@@ -342,20 +361,18 @@ export class VoiceProfiles {
       pausesMs[pauseKeyOf({ boundary: a.boundary, text: a.spoken })!] = await pauseOf(i);
     }
     const quoteMs = Math.max(0, (await pauseOf(seams.length)) - pausesMs.period);
-    return {
-      pausesMs, quoteMs, loudnessLufs, measured: true,
-      limiterLossDb: loudnessLufs === null ? 0 : this.limiterLoss(concatF32(pairs), loudnessLufs),
-    };
+    entry.profile = { ...entry.profile, pausesMs, quoteMs, measured: true };
   }
 
   /**
    * What the limiter takes off `audio` (loudness `lufs`) once it is raised to the target, dB: the
    * gain is raised by the loss and measured again, 3 rounds (each round's limiting is deeper).
    */
-  private limiterLoss(audio: Float32Array, lufs: number): number {
+  private async limiterLoss(audio: Float32Array, lufs: number): Promise<number> {
     if (this.ceilingDbtp === null) return 0;
     let loss = 0;
     for (let round = 0; round < 3; round++) {
+      await new Promise((resolve) => setImmediate(resolve)); // ~20 ms of work per round: let the game loop run between
       const gain = 10 ** ((this.targetLufs - lufs + loss) / 20);
       const limiter = new TruePeakLimiter({ sampleRate: this.engine.sampleRate, ceilingDbtp: this.ceilingDbtp });
       const meter = new LoudnessMeter(this.engine.sampleRate);
