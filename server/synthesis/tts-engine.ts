@@ -14,22 +14,24 @@ export interface TtsChunk {
   /** ISO 639-1 language code, one of the engine's `languages`. */
   readonly language: string;
   /**
-   * Set when the sentence goes on after this chunk (it was cut before a conjunction or at a word
-   * boundary): the words that follow, up to the end of their clause (server/text/continuation.ts),
-   * or `''` when they are not known yet. Engines that can read it for intonation and cut their
-   * audio where it starts; others end the chunk as a clause (a comma) so it does not fall like a
-   * sentence's end. Undefined: the chunk ends at punctuation or the narration's end.
+   * Set when the sentence goes on after this chunk (it was cut at a clause mark, before a
+   * conjunction or at a word boundary): the words that follow, up to the end of their clause
+   * (server/text/continuation.ts), or `''` when they are not known yet. Engines that can read it
+   * for intonation and cut their audio where it starts; others end an unpunctuated chunk as a
+   * clause (a comma) so it does not fall like a sentence's end. Undefined: the chunk ends a
+   * sentence or the narration.
    */
   readonly continuation?: string;
 }
 
 /**
- * The text an engine without word timing reads for a chunk: a chunk that continues a sentence ends
- * with a comma (clause intonation, not a final fall); see {@link TtsChunk.continuation}.
+ * The text an engine without word timing reads for a chunk: an unpunctuated chunk that continues a
+ * sentence ends with a comma (clause intonation, not a final fall); see {@link TtsChunk.continuation}.
  */
 export function clauseText(chunk: TtsChunk): string {
-  if (chunk.continuation === undefined || /[,;:—–]$/u.test(chunk.text)) return chunk.text;
-  return `${chunk.text.replace(/[.!?…]+$/u, '')},`;
+  // A chunk with its own mark (`,` `;` or `"Run!" he` cut after the `!`) keeps it.
+  if (chunk.continuation === undefined || /[.!?…,;:—–]["'”’»)\]]*$/u.test(chunk.text)) return chunk.text;
+  return `${chunk.text},`;
 }
 
 /**
