@@ -342,6 +342,7 @@ export class RoomNarrator {
         silenceThreshold: voices?.silenceThreshold(voice) ?? 0,
         gain,
         ceilingDbtp: loudness ? shaping.loudness.truePeakDbtp : null,
+        meter: loudness,
       },
       (chunkIndex, samples) => {
         if (!n.abort.signal.aborted) playout.push(roomId, n.id, chunkIndex, samples);
@@ -364,12 +365,12 @@ export class RoomNarrator {
 
   /** Feeds what the narration measured back to its voice's loudness estimate. */
   private observeLoudness(n: Narration, shaper: NarrationShaper): void {
-    const { voices, shaping } = this.deps;
-    if (!voices || !shaping?.loudness.enabled) return;
+    const { voices } = this.deps;
+    if (!voices || !shaper.inputMeter || !shaper.outputMeter) return;
     n.loudnessLufs = shaper.outputMeter.integratedLufs();
     voices.observe(n.voice ?? this.deps.voice, {
       inputLufs: shaper.inputMeter.integratedLufs(),
-      outputLufs: n.loudnessLufs ?? -Infinity,
+      outputLufs: n.loudnessLufs,
       gainDb: n.gainDb,
       seconds: shaper.inputMeter.gatedSeconds,
     });

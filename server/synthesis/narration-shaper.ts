@@ -38,10 +38,10 @@ export class NarrationShaper {
   /** Samples above this are audible; −1 with seams off (nothing is trimmed). */
   private readonly threshold: number;
   private readonly limiter: TruePeakLimiter | null;
-  /** Meter of the audio before the gain: the voice's own loudness, for its calibration. */
-  readonly inputMeter: LoudnessMeter;
-  /** Meter of what leaves for the FIFO (after gain and limiter). */
-  readonly outputMeter: LoudnessMeter;
+  /** Meter of the audio before the gain (the voice's own loudness, for its calibration); null when not metering. */
+  readonly inputMeter: LoudnessMeter | null;
+  /** Meter of what leaves for the FIFO (after gain and limiter); null when not metering. */
+  readonly outputMeter: LoudnessMeter | null;
   private chunk = -1;
   /** Chunk the last delivered samples belonged to (the limiter's flushed tail goes with it). */
   private lastChunk = 0;
@@ -64,6 +64,7 @@ export class NarrationShaper {
    * @param options.silenceThreshold linear amplitude under which a sample counts as silence, in [0, 1)
    * @param options.gain linear gain applied to the whole narration (1 = none)
    * @param options.ceilingDbtp true-peak ceiling, dBTP; null = no limiter
+   * @param options.meter measure loudness before the gain and after the limiter (BS.1770, ~1 ms of CPU per second of audio each)
    * @param emit receives shaped blocks in order (chunk index, samples); the samples are the receiver's
    * @throws RangeError for a bad rate, threshold or gain
    */
@@ -74,6 +75,7 @@ export class NarrationShaper {
       readonly silenceThreshold: number;
       readonly gain: number;
       readonly ceilingDbtp: number | null;
+      readonly meter: boolean;
     },
     private readonly emit: (chunkIndex: number, samples: Float32Array) => void,
   ) {
@@ -87,8 +89,8 @@ export class NarrationShaper {
     this.guard = Math.round((EDGE_GUARD_MS * sampleRate) / 1000);
     this.fadeLen = rampSamples(SEAM_MS, sampleRate);
     this.limiter = options.ceilingDbtp === null ? null : new TruePeakLimiter({ sampleRate, ceilingDbtp: options.ceilingDbtp });
-    this.inputMeter = new LoudnessMeter(sampleRate);
-    this.outputMeter = new LoudnessMeter(sampleRate);
+    this.inputMeter = options.meter ? new LoudnessMeter(sampleRate) : null;
+    this.outputMeter = options.meter ? new LoudnessMeter(sampleRate) : null;
   }
 
   /**
@@ -98,6 +100,12 @@ export class NarrationShaper {
   push(chunkIndex: number, block: Float32Array): void {
     if (block.length === 0) return;
     if (chunkIndex !== this.chunk) this.startChunk(chunkIndex);
+    // A long block (an engine that yields a whole chunk at once) goes out slice by slice, so its
+    // first audio reaches the FIFO after one slice's work, not the whole block's.
+    for (let at = 0; at < block.length; at += SLICE_SAMPLES) this.pushSlice(block.subarray(at, at + SLICE_SAMPLES));
+  }
+
+  private pushSlice(block: Float32Array): void {
     let audio: Float32Array = block;
     if (this.leading) {
       const first = firstAbove(block, this.threshold);
@@ -147,7 +155,7 @@ export class NarrationShaper {
     if (this.limiter) {
       const rest = this.limiter.flush();
       if (rest.length > 0) {
-        this.outputMeter.push(rest);
+        this.outputMeter?.push(rest);
         this.emit(this.lastChunk, rest);
       }
     }
@@ -192,14 +200,17 @@ export class NarrationShaper {
     if (samples.length === 0) return;
     this.delivered = true;
     this.lastChunk = chunk;
-    this.inputMeter.push(samples);
+    this.inputMeter?.push(samples);
     if (this.gain !== 1) for (let i = 0; i < samples.length; i++) samples[i]! *= this.gain;
     const out = this.limiter ? this.limiter.process(samples) : samples;
     if (out.length === 0) return;
-    this.outputMeter.push(out);
+    this.outputMeter?.push(out);
     this.emit(chunk, out);
   }
 }
+
+/** Longest piece shaped at once, samples (~93 ms at 22 050 Hz; espeak-ng's blocks are ~100 ms). */
+const SLICE_SAMPLES = 2048;
 
 /** Audio kept before a chunk's first and after its last audible sample, ms: soft onsets (/h/, /f/) and decays start under the threshold. */
 export const EDGE_GUARD_MS = 10;

@@ -27,7 +27,7 @@ function blocks(x: Float32Array, sizes: number[]): Float32Array[] {
 
 function shape(chunks: Float32Array[][], pauses: number[], opts: Partial<ConstructorParameters<typeof NarrationShaper>[0]> = {}) {
   const out: { chunk: number; samples: Float32Array }[] = [];
-  const shaper = new NarrationShaper({ sampleRate: RATE, seams: true, silenceThreshold: T, gain: 1, ceilingDbtp: null, ...opts }, (chunk, samples) => out.push({ chunk, samples }));
+  const shaper = new NarrationShaper({ sampleRate: RATE, seams: true, silenceThreshold: T, gain: 1, ceilingDbtp: null, meter: true, ...opts }, (chunk, samples) => out.push({ chunk, samples }));
   chunks.forEach((bs, i) => {
     for (const b of bs) shaper.push(i, b);
     shaper.endChunk(i, pauses[i] ?? 0);
@@ -115,7 +115,7 @@ describe('NarrationShaper (issue 12: seams, gain, limiter)', () => {
 
   it('applies the narration\'s gain, and holds true peaks under the ceiling with the limiter', () => {
     const quiet = shape([blocks(chunkAudio(20, 1000, 20, 0.3), [441])], [0], { gain: 10 ** (6 / 20), ceilingDbtp: -1 }).shaper;
-    expect(quiet.outputMeter.integratedLufs() - quiet.inputMeter.integratedLufs()).to.be.closeTo(6, 0.05);
+    expect(quiet.outputMeter!.integratedLufs() - quiet.inputMeter!.integratedLufs()).to.be.closeTo(6, 0.05);
     const { all } = shape([blocks(chunkAudio(20, 1000, 20, 0.9), [441])], [0], { gain: 10 ** (6 / 20), ceilingDbtp: -1 });
     let peak = 0;
     for (const v of all) peak = Math.max(peak, Math.abs(v));
