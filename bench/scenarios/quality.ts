@@ -14,6 +14,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { nowMs } from '../../server/threads/spawn-worker.ts';
 import { normalizeForSpeech } from '../../server/text/normalize.ts';
+import { continuationOf } from '../../server/text/continuation.ts';
+import { concatF32 } from '../../server/audio/pcm.ts';
 import { classifyBoundary } from '../../server/text/pause-points.ts';
 import { pauseWordsFor } from '../../server/text/pause-words.ts';
 import type { NarrationReport } from '../../server/narration/narration.ts';
@@ -72,6 +74,8 @@ const SEAM_TOLERANCE_MS = 40;
 const ONE_CALL_WINDOW_MS = 250;
 /** The same at a conjunction or forced seam (no pause expected: only what lies at the word boundary), ms. */
 const ONE_CALL_WORD_WINDOW_MS = 60;
+/** Half-width of that window when the seam was placed by reading the prefix (oneCallSeams), ms: the level map puts a pause's start past the decay the −46 dBFS anchor already counts as silence. */
+const ONE_CALL_ANCHOR_WINDOW_MS = 60;
 /** A click this close to a seam's pause edge (or the caption's frame when it has no pause) is a seam click, ms. */
 const SEAM_CLICK_MS = 25;
 /** Rooms of a wave start this far apart, ms (all at once, cold, made espeak-ng's one worker per narrator fall behind). */
@@ -403,6 +407,40 @@ export function seamKind(prevText: string, nextText: string, language: string): 
   return kind === 'sentence' && newlinesAfter >= 2 ? 'paragraph' : kind;
 }
 
+/**
+ * Where each seam falls in the one-call reading, in samples: the narration's chunks up to the seam
+ * read in one call the way the pipeline reads the last of them (with its read-ahead), whose audible
+ * end is the seam's place in the one-call reading. espeak-ng reads clause by clause, so that prefix
+ * sounds exactly like the one-call reading up to there: no drift, unlike mapping by voiced time
+ * (which put `The crew cheers, ‖` on the pause after `you!"` 400 ms earlier). Index c is the seam
+ * before caption c; null where the prefix has no audible end.
+ */
+async function oneCallSeams(engine: EspeakEngine, played: Played, one: Float32Array): Promise<(number | null)[]> {
+  const captions = [...played.captions].sort((a, b) => a.index - b.index);
+  const spoken = captions.map((c) => normalizeForSpeech(c.text.trim(), played.language));
+  const threshold = 10 ** (-46 / 20); // raw espeak-ng (voice-profiles.ts SILENCE_BELOW_LOUDNESS_DB under its −21 LUFS)
+  const audible = (x: Float32Array): [number, number] => {
+    let a = 0;
+    while (a < x.length && Math.abs(x[a]!) <= threshold) a++;
+    let b = x.length - 1;
+    while (b > a && Math.abs(x[b]!) <= threshold) b--;
+    return [a, b + 1];
+  };
+  const [oneStart] = audible(one);
+  const out: (number | null)[] = [null];
+  for (let c = 1; c < captions.length; c++) {
+    const kind = seamKind(captions[c - 1]!.text, captions[c]!.text, played.language);
+    const boundary = kind === 'paragraph' ? 'sentence' : kind;
+    const continuation = continuationOf({ boundary }, { spoken: spoken[c]! });
+    const blocks: Float32Array[] = [];
+    const chunk = { narrationId: 'one-call-prefix', index: 0, text: spoken.slice(0, c).join(' '), language: played.language, continuation };
+    for await (const b of engine.synthesize(chunk, played.voice, new AbortController().signal)) blocks.push(b);
+    const [a, b] = audible(concatF32(blocks));
+    out.push(b > a ? oneStart + (b - a) : null);
+  }
+  return out;
+}
+
 /** The one-call reading: the narration's whole spoken text in one engine request. */
 async function readInOneCall(engine: EspeakEngine, text: string, language: QualityLanguage, voice: string | undefined): Promise<Float32Array> {
   const spoken = normalizeForSpeech(text.trim(), language);
@@ -424,7 +462,7 @@ async function readInOneCall(engine: EspeakEngine, text: string, language: Quali
  * there measured; F0 before mid-sentence seams in both. The mapping is re-anchored at every pause
  * it finds in the one-call reading, so drift in voiced time only builds up within one chunk.
  */
-function measureSeams(played: Played, one: Float32Array, oneMap: LevelMap, rate: number): { seams: SeamMeasurement[]; edges: number[] } {
+function measureSeams(played: Played, one: Float32Array, oneMap: LevelMap, rate: number, anchors: readonly (number | null)[]): { seams: SeamMeasurement[]; edges: number[] } {
   const t = played.timeline;
   const pipe = t.samples;
   const map = levelMap(pipe, rate);
@@ -459,8 +497,10 @@ function measureSeams(played: Played, one: Float32Array, oneMap: LevelMap, rate:
     const kind = seamKind(prev.text, cap.text, played.language);
     const punctuated = !MID_SENTENCE.has(kind) || kind === 'clause';
     const voiced = voicedSamplesBefore(map, seamAt);
-    const mapped = sampleAtVoiced(oneMap, voiced + offset);
-    const window = Math.round(((punctuated ? ONE_CALL_WINDOW_MS : ONE_CALL_WORD_WINDOW_MS) * rate) / 1000);
+    const anchor = anchors[c] ?? null;
+    // Exact when the prefix reading placed the seam (a pause starts there); else by voiced time.
+    const mapped = anchor ?? sampleAtVoiced(oneMap, voiced + offset);
+    const window = Math.round(((anchor !== null ? ONE_CALL_ANCHOR_WINDOW_MS : punctuated ? ONE_CALL_WINDOW_MS : ONE_CALL_WORD_WINDOW_MS) * rate) / 1000);
     const oneRun = longestRunNear(oneRuns, one.length, mapped, window, 1);
     const oneCallMs = oneRun ? runMs(oneRun, rate) : 0;
     let mapOffsetMs: number | null = null;
@@ -686,7 +726,7 @@ export async function measureQuality(p: BenchPipeline, options: { quick: boolean
       if (one && oneMap) {
         if (x.report.underruns > 0 || x.timeline.missing > 0) excluded++;
         else {
-          const measured = measureSeams(x, one, oneMap, rate);
+          const measured = measureSeams(x, one, oneMap, rate, await oneCallSeams(oneCallEngine, x, one));
           seams.push(...measured.seams);
           const near = Math.round((SEAM_CLICK_MS * rate) / 1000);
           seamClicks = clicks.filter((c) => measured.edges.some((e) => Math.abs(c - e) <= near)).length;

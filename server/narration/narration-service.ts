@@ -74,11 +74,19 @@ export class NarrationService {
 
   /**
    * Calibrates the configured voice's pauses and loudness (a few short syntheses) so the first
-   * narration already has them; waits at most `maxWaitMs` (a slow engine finishes in the background).
+   * narration already has them; waits at most `maxWaitMs` (a slow engine finishes in the background),
+   * then calibrates the voices the rules name, in the background.
    */
   async calibrateVoice(maxWaitMs = 5000): Promise<void> {
     if (!this.config.seams.enabled && !this.config.loudness.enabled) return;
     await this.voices.ready(this.config.voice, maxWaitMs);
+    // The character voices the rules name next, one at a time in the background, so a game event's
+    // first narration in such a voice does not wait for (or race) its calibration.
+    const ruleVoices = [...new Set(Object.values(this.config.rules).flatMap((r) => (r.voice ? [r.voice] : [])))];
+    void (async () => {
+      await this.voices.calibrate(this.config.voice);
+      for (const voice of ruleVoices) await this.voices.calibrate(voice);
+    })();
   }
 
   /** Path of a room's recording. */
