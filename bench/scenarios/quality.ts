@@ -417,7 +417,6 @@ export function seamKind(prevText: string, nextText: string, language: string): 
  */
 async function oneCallSeams(engine: EspeakEngine, played: Played, one: Float32Array): Promise<(number | null)[]> {
   const captions = [...played.captions].sort((a, b) => a.index - b.index);
-  const spoken = captions.map((c) => normalizeForSpeech(c.text.trim(), played.language));
   const threshold = 10 ** (-46 / 20); // raw espeak-ng (voice-profiles.ts SILENCE_BELOW_LOUDNESS_DB under its −21 LUFS)
   const audible = (x: Float32Array): [number, number] => {
     let a = 0;
@@ -428,12 +427,21 @@ async function oneCallSeams(engine: EspeakEngine, played: Played, one: Float32Ar
   };
   const [oneStart] = audible(one);
   const out: (number | null)[] = [null];
+  // The prefix is the narration's text before the caption's chunk (chunk texts concatenate to the
+  // text exactly), not the captions before it: a caption missed by the tap would shorten it.
+  let from = 0;
   for (let c = 1; c < captions.length; c++) {
+    const at = played.text.indexOf(captions[c]!.text, from);
+    if (at < 0) {
+      out.push(null);
+      continue;
+    }
+    from = at + 1;
     const kind = seamKind(captions[c - 1]!.text, captions[c]!.text, played.language);
     const boundary = kind === 'paragraph' ? 'sentence' : kind;
-    const continuation = continuationOf({ boundary }, { spoken: spoken[c]! });
+    const continuation = continuationOf({ boundary }, { spoken: normalizeForSpeech(captions[c]!.text.trim(), played.language) });
     const blocks: Float32Array[] = [];
-    const chunk = { narrationId: 'one-call-prefix', index: 0, text: spoken.slice(0, c).join(' '), language: played.language, continuation };
+    const chunk = { narrationId: 'one-call-prefix', index: 0, text: normalizeForSpeech(played.text.slice(0, at).trim(), played.language), language: played.language, continuation };
     for await (const b of engine.synthesize(chunk, played.voice, new AbortController().signal)) blocks.push(b);
     const [a, b] = audible(concatF32(blocks));
     out.push(b > a ? oneStart + (b - a) : null);
