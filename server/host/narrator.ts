@@ -340,6 +340,7 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
     const scheduler = new SynthesisScheduler({ engine, policy, log });
     const metrics = new NarrationMetrics({ defaultMetrics: true });
     const service = new NarrationService(cfg, engine, playout, metrics, log, scheduler);
+    undo.push(() => service.voices.close());
     await service.calibrateVoice();
     const retention = cfg.sinks.includes('wav') ? startRetention(cfg, service, log) : null;
     if (retention) {

@@ -234,6 +234,7 @@ export class NarrationService {
 
   /** Closes every room (recordings finalized) and stops routing playout events. */
   async close(): Promise<void> {
+    this.voices.close();
     for (const roomId of [...this.rooms.keys()]) await this.closeRoom(roomId);
     this.unsubscribe();
     if (this.ownsScheduler) this.scheduler.close();

@@ -173,6 +173,7 @@ export class VoiceProfiles {
   private readonly entries = new Map<string, Entry>();
   /** The first voice calibrated (the configured one): stands in for a voice still calibrating. */
   private fallback: Entry | undefined;
+  private closed = false;
 
   /**
    * @param engine the engine the voices belong to (initialized)
@@ -209,7 +210,7 @@ export class VoiceProfiles {
    */
   calibrate(voice: string | undefined): Promise<VoiceProfile> {
     const entry = this.entry(voice);
-    if (entry.profile.measured) return Promise.resolve(entry.profile);
+    if (entry.profile.measured || (this.closed && !entry.calibrating)) return Promise.resolve(entry.profile);
     const wake = () => {
       for (const w of [...entry.waiters]) w();
     };
@@ -222,7 +223,8 @@ export class VoiceProfiles {
         return p;
       })
       .catch((err: unknown) => {
-        this.log.warn({ engine: this.engine.name, voice, err: (err as Error).message }, 'voice calibration failed; default pauses and no loudness gain');
+        // After close() the engine going away mid-calibration is expected, not a fault to warn about.
+        this.log[this.closed ? 'debug' : 'warn']({ engine: this.engine.name, voice, err: (err as Error).message }, 'voice calibration failed; default pauses and no loudness gain');
         entry.profile = { ...entry.profile, measured: true };
         wake();
         return entry.profile;
@@ -291,6 +293,15 @@ export class VoiceProfiles {
       entry.correctionDb = entry.correctionDb * keep + loss * (1 - keep);
     }
     entry.weightSeconds = total;
+  }
+
+  /**
+   * The engine is closing: no calibration starts any more, waiters are released, and one cut short
+   * by the engine's close is not reported as a failure.
+   */
+  close(): void {
+    this.closed = true;
+    for (const entry of this.entries.values()) for (const wake of [...entry.waiters]) wake();
   }
 
   /** Profiles known, for health output. */
