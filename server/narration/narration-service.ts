@@ -79,7 +79,7 @@ export class NarrationService {
    */
   async calibrateVoice(maxWaitMs = 5000): Promise<void> {
     if (!this.config.seams.enabled && !this.config.loudness.enabled) return;
-    await this.voices.ready(this.config.voice, maxWaitMs);
+    await this.voices.ready(this.config.voice, maxWaitMs, undefined, 'all');
     // The character voices the rules name next, one at a time in the background, so a game event's
     // first narration in such a voice does not wait for (or race) its calibration.
     const ruleVoices = [...new Set(Object.values(this.config.rules).flatMap((r) => (r.voice ? [r.voice] : [])))];

@@ -237,10 +237,12 @@ export class VoiceProfiles {
    * whichever comes first; never rejects. A narration in a voice used for the first time waits
    * here so it already gets the voice's own loudness and pauses (espeak-ng: a few hundred ms, once).
    * @param signal stops waiting when it aborts (a cancelled narration)
+   * @param stage what to wait for: its loudness (a first narration), or its pauses too (start-up)
    */
-  ready(voice: string | undefined, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+  ready(voice: string | undefined, maxWaitMs: number, signal?: AbortSignal, stage: 'loudness' | 'all' = 'loudness'): Promise<void> {
     const entry = this.entry(voice);
-    if (entry.profile.measured || entry.profile.loudnessLufs !== null || signal?.aborted) return Promise.resolve();
+    const reached = () => entry.profile.measured || (stage === 'loudness' && entry.profile.loudnessLufs !== null);
+    if (reached() || signal?.aborted || this.closed) return Promise.resolve();
     void this.calibrate(voice);
     // A waiter set, not a race on the calibration's promise: a cancelled narration's wait must let go
     // of it at once (a race leaves a reaction on the shared promise that holds the waiter until it settles).
@@ -248,12 +250,15 @@ export class VoiceProfiles {
       const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        entry.waiters.delete(done);
+        entry.waiters.delete(wake);
         resolve();
+      };
+      const wake = (): void => {
+        if (reached() || this.closed) done();
       };
       const timer = setTimeout(done, maxWaitMs);
       signal?.addEventListener('abort', done, { once: true });
-      entry.waiters.add(done);
+      entry.waiters.add(wake);
     });
   }
 
