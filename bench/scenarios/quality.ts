@@ -455,13 +455,7 @@ async function readInOneCall(engine: EspeakEngine, text: string, language: Quali
   if (spoken.length > ESPEAK_MAX_CHARS) throw new Error(`quality: narration of ${spoken.length} spoken characters is over espeak's ${ESPEAK_MAX_CHARS}: "${text.slice(0, 40)}…"`);
   const blocks: Float32Array[] = [];
   for await (const b of engine.synthesize({ narrationId: 'one-call', index: 0, text: spoken, language }, voice, new AbortController().signal)) blocks.push(b);
-  const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatF32(blocks);
 }
 
 /**

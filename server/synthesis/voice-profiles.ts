@@ -1,49 +1,12 @@
 import type { Logger } from 'pino';
-import type { TextChunk } from '../text/chunker-options.ts';
 import { continuationOf } from '../text/continuation.ts';
+import { CALIBRATION } from './calibration-text.ts';
+import { pauseKeyOf, type PauseKey } from '../text/pause-keys.ts';
 import { parseLanguage } from '../text/speech-rules.ts';
 import { LoudnessMeter } from '../audio/loudness-meter.ts';
 import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
 import { concatF32 } from '../audio/pcm.ts';
 import type { TtsChunk, TtsEngine } from './tts-engine.ts';
-
-/**
- * What a seam's pause depends on: the mark the chunk ends with (engines pause differently after
- * each: espeak-ng en-us in one call, 313 ms after `.` and `?`, 351 after `!`, 238 after `;` `:` `…`
- * `—`, 162 after `,`), or, for a chunk cut without one, the cut's kind.
- */
-export type PauseKey = 'period' | 'question' | 'exclamation' | 'semicolon' | 'comma' | 'conjunction' | 'forced';
-
-/**
- * The pause key of a chunk that ends at `boundary` with `text` (its source span): the last mark
- * before trailing whitespace and closing quotes/brackets; `;` stands for `:` `…` `—` `–` too. A
- * sentence end without a mark (a paragraph break) is a period, a clause end without one (a line
- * break) a comma. Null for the narration's last chunk.
- */
-export function pauseKeyOf(chunk: Pick<TextChunk, 'boundary' | 'text'>): PauseKey | null {
-  switch (chunk.boundary) {
-    case 'end':
-      return null;
-    case 'conjunction':
-    case 'forced':
-      return chunk.boundary;
-  }
-  const mark = /([.!?…,;:—–])[\s"'”’»)\]}*_]*$/u.exec(chunk.text)?.[1];
-  switch (mark) {
-    case '.':
-      return 'period';
-    case '?':
-      return 'question';
-    case '!':
-      return 'exclamation';
-    case ',':
-      return 'comma';
-    case undefined:
-      return chunk.boundary === 'sentence' ? 'period' : 'comma';
-    default:
-      return 'semicolon';
-  }
-}
 
 /**
  * What a narration needs to know about its engine + voice to sound like one reading at the
@@ -82,54 +45,12 @@ export const DEFAULT_PAUSES_MS: Readonly<Record<PauseKey, number>> = {
 /** Quote extra before a voice is calibrated, ms (espeak-ng en-us, see {@link VoiceProfile.quoteMs}). */
 export const DEFAULT_QUOTE_MS = 110;
 
-/**
- * Whether a quotation mark sits at the seam after `chunk`: closing its text, or opening `next`'s.
- * Only unambiguous marks (`"` `“` `”` `«` `»`), not apostrophes.
- */
-export function quoteAtSeam(chunk: Pick<TextChunk, 'text'>, next: Pick<TextChunk, 'text'> | undefined): boolean {
-  return /["”»]\s*$/u.test(chunk.text) || /^\s*["“«]/u.test(next?.text ?? '');
-}
 
 /** Under the voice's loudness by this much, a sample is silence (espeak-ng at −21 LUFS: −46 dBFS, ≥ 40 dB under its speech peaks). */
 export const SILENCE_BELOW_LOUDNESS_DB = 25;
 
 /** Silence threshold before the voice's loudness is known: −46 dBFS. */
 const DEFAULT_SILENCE_THRESHOLD = 10 ** (-46 / 20);
-
-/**
- * Calibration seams: two chunks as the chunker would cut them, one pair per pause key, plus one with
- * a quotation mark at a sentence seam. Plain words (nothing the normalizer would change).
- */
-type Seam = readonly [Pick<TextChunk, 'spoken' | 'boundary'>, Pick<TextChunk, 'spoken' | 'boundary'>];
-
-const seam = (spoken: string, boundary: TextChunk['boundary']) => ({ spoken, boundary });
-
-const CALIBRATION: Readonly<Record<'en' | 'pt', { seams: readonly Seam[]; quoted: Seam }>> = {
-  en: {
-    seams: [
-      [seam('The gate is open.', 'sentence'), seam('When the torches flicker,', 'clause')],
-      [seam('When the torches flicker,', 'clause'), seam('the hall grows dark', 'conjunction')],
-      [seam('the hall grows dark', 'conjunction'), seam('and the old man waits beside the heavy', 'forced')],
-      [seam('and the old man waits beside the heavy', 'forced'), seam('door of the keep;', 'clause')],
-      [seam('door of the keep;', 'clause'), seam('nobody moves!', 'sentence')],
-      [seam('nobody moves!', 'sentence'), seam('Who is there?', 'sentence')],
-      [seam('Who is there?', 'sentence'), seam('It is only the wind.', 'end')],
-    ],
-    quoted: [seam('The gate is open.', 'sentence'), seam('"Who is there?"', 'end')],
-  },
-  pt: {
-    seams: [
-      [seam('O portão está aberto.', 'sentence'), seam('Quando as tochas tremulam,', 'clause')],
-      [seam('Quando as tochas tremulam,', 'clause'), seam('o salão fica escuro', 'conjunction')],
-      [seam('o salão fica escuro', 'conjunction'), seam('e o velho espera ao lado da pesada', 'forced')],
-      [seam('e o velho espera ao lado da pesada', 'forced'), seam('porta do castelo;', 'clause')],
-      [seam('porta do castelo;', 'clause'), seam('ninguém se move!', 'sentence')],
-      [seam('ninguém se move!', 'sentence'), seam('Quem está aí?', 'sentence')],
-      [seam('Quem está aí?', 'sentence'), seam('É só o vento.', 'end')],
-    ],
-    quoted: [seam('O portão está aberto.', 'sentence'), seam('"Quem está aí?"', 'end')],
-  },
-};
 
 /**
  * How far from the predicted seam its silence may start, ms: a chunk read alone ends a little

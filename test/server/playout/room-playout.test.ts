@@ -6,9 +6,9 @@ import type { AudioFrame } from '../../../server/sinks/audio-sink.ts';
 const RATE = 22050;
 const FRAME = 441;
 
-function setup(prebufferMs = 40) {
+function setup(prebufferMs = 40, gaps: { gapMs?: number; interruptGapMs?: number } = {}) {
   const events: PlayoutEvent[] = [];
-  const room = new RoomPlayout({ roomId: 'r', sampleRate: RATE, prebufferMs, maxBufferedMs: 5000 }, (e) => events.push(e));
+  const room = new RoomPlayout({ roomId: 'r', sampleRate: RATE, prebufferMs, maxBufferedMs: 5000, ...gaps }, (e) => events.push(e));
   let t = 1000;
   const frames: AudioFrame[] = [];
   const run = (n: number) => {
@@ -151,20 +151,11 @@ describe('RoomPlayout', () => {
   });
 
   it('starts a queued narration gapMs after the previous one\'s last frame, and an interrupting one interruptGapMs after the fade-out', () => {
-    const events: PlayoutEvent[] = [];
-    const room = new RoomPlayout({ roomId: 'r', sampleRate: RATE, prebufferMs: 0, maxBufferedMs: 5000, gapMs: 500, interruptGapMs: 150 }, (e) => events.push(e));
-    let t = 1000;
-    const frames: AudioFrame[] = [];
-    const run = (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const f = room.nextFrame((t += 20));
-        if (f) frames.push(f);
-      }
-    };
+    const { room, frames, run, now } = setup(0, { gapMs: 500, interruptGapMs: 150 });
     for (const id of ['n1', 'n2']) {
-      room.beginNarration(id, t);
-      room.push(id, 0, tone(FRAME * 3), t);
-      room.endNarration(id, t);
+      room.beginNarration(id, now());
+      room.push(id, 0, tone(FRAME * 3), now());
+      room.endNarration(id, now());
     }
     run(40);
     const owner = frames.map((f) => f.narrationId);
@@ -175,25 +166,25 @@ describe('RoomPlayout', () => {
     expect(firstOfN2 - lastOfN1 - 1).to.equal(25);
     expect(frames.slice(lastOfN1 + 1, firstOfN2).every((f) => energy(f) === 0)).to.equal(true);
     // An interrupt: the fade-out frame, then 150 ms (8 frames, rounded up) before the next narration.
-    room.beginNarration('n3', t);
-    room.push('n3', 0, tone(FRAME * 50), t);
+    room.beginNarration('n3', now());
+    room.push('n3', 0, tone(FRAME * 50), now());
     run(30); // n2's gap, then n3 plays
-    const fade = room.cancel(null, t, t, true)!; // as an interrupt does
+    const fade = room.cancel(null, now(), now(), true)!; // as an interrupt does
     expect(fade.narrationId).to.equal('n3');
-    room.beginNarration('n4', t);
-    room.push('n4', 0, tone(FRAME * 3), t);
-    room.endNarration('n4', t);
+    room.beginNarration('n4', now());
+    room.push('n4', 0, tone(FRAME * 3), now());
+    room.endNarration('n4', now());
     frames.length = 0;
     run(20);
     expect(frames.map((f) => f.narrationId).indexOf('n4')).to.equal(8);
     // A plain cancel (the DM's Cancel) leaves the room free at once: no breath before what comes next.
-    room.beginNarration('n5', t);
-    room.push('n5', 0, tone(FRAME * 50), t);
+    room.beginNarration('n5', now());
+    room.push('n5', 0, tone(FRAME * 50), now());
     run(30);
-    room.cancel(null, t, t);
-    room.beginNarration('n6', t);
-    room.push('n6', 0, tone(FRAME * 3), t);
-    room.endNarration('n6', t);
+    room.cancel(null, now(), now());
+    room.beginNarration('n6', now());
+    room.push('n6', 0, tone(FRAME * 3), now());
+    room.endNarration('n6', now());
     frames.length = 0;
     run(5);
     expect(frames.map((f) => f.narrationId).indexOf('n6')).to.equal(0);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NarrationShaper, EDGE_GUARD_MS } from '../../../server/synthesis/narration-shaper.ts';
-import { pauseKeyOf, quoteAtSeam } from '../../../server/synthesis/voice-profiles.ts';
+import { pauseKeyOf, quoteAtSeam } from '../../../server/text/pause-keys.ts';
 import type { TextChunk } from '../../../server/text/chunker-options.ts';
 
 const RATE = 22_050;
