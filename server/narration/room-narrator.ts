@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
 import type { VoiceProfiles } from '../synthesis/voice-profiles.ts';
-import { pauseKeyOf, quoteAtSeam } from '../text/pause-keys.ts';
-import { NarrationShaper } from '../synthesis/narration-shaper.ts';
-import { continuationOf, endsParagraph } from '../text/continuation.ts';
+import type { NarrationShaper } from '../synthesis/narration-shaper.ts';
+import { RoomShaping } from './room-shaping.ts';
 import type { TextChunk } from '../text/chunker-options.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { SynthesisJobResult, SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
@@ -14,13 +13,6 @@ import type { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { Narration, type NarrationReport, type NarrationTrigger } from './narration.ts';
 import { NarrationError } from './narration-error.ts';
-
-/**
- * Longest a narration in a voice used for the first time waits for that voice's calibration, ms:
- * espeak-ng calibrates in a few hundred ms; a slow engine (XTTS on a CPU) goes on with the
- * configured voice's figures and the next narration gets its own.
- */
-const FIRST_USE_CALIBRATION_WAIT_MS = 1500;
 
 /** What the room asks for. */
 export interface NarrationRequest {
@@ -95,7 +87,12 @@ export class RoomNarrator {
   /** A whole chunk's delivered RTF reached the gate (the gate keeps it across narrations). */
   private rtfMeasured = false;
 
-  constructor(private readonly deps: RoomNarratorDeps) {}
+  /** Seams and loudness of this room's narrations (RoomShaping). */
+  private readonly shaping: RoomShaping;
+
+  constructor(private readonly deps: RoomNarratorDeps) {
+    this.shaping = new RoomShaping(deps);
+  }
 
   /** Read per narration: engines refine their speaking rate from measured audio. */
   private chunkerOptions(): Partial<SemanticChunkerOptions> {
@@ -259,7 +256,7 @@ export class RoomNarrator {
       throw new NarrationError('queue_full', `too many narrations waiting (${this.live.size}); the limit is ${this.deps.maxQueued}`);
     }
     // A voice used for the first time starts calibrating now; until it is done it borrows the configured voice's figures.
-    if (this.deps.shaping && (this.deps.shaping.seams.enabled || this.deps.shaping.loudness.enabled)) this.deps.voices?.get(request.voice ?? this.deps.voice);
+    this.shaping.noteVoice(request.voice);
     const narration = new Narration(randomUUID(), request.trigger, request.receivedAtMs, this.deps.engine.sampleRate, request.voice);
     this.live.set(narration.id, narration);
     this.queue.push(narration);
@@ -296,12 +293,8 @@ export class RoomNarrator {
     const depth = Math.max(1, this.deps.maxOutstanding ?? 2);
     const window: OutstandingChunk[] = [];
     const delivery = { lastDoneAtMs: -Infinity };
-    const { voices, shaping } = this.deps;
-    if (voices && shaping && (shaping.seams.enabled || shaping.loudness.enabled)) {
-      // A voice's first narration waits (once, capped) for its calibration: its own gain, not a borrowed one.
-      await voices.ready(n.voice ?? this.deps.voice, FIRST_USE_CALIBRATION_WAIT_MS, signal);
-    }
-    const shaper = this.shaperFor(n);
+    await this.shaping.prepare(n, signal);
+    const shaper = this.shaping.shaperFor(n);
     try {
       for (;;) {
         const chunk = await n.pending.next(signal);
@@ -319,62 +312,10 @@ export class RoomNarrator {
       }
     } finally {
       if (!signal.aborted) {
-        shaper.end();
-        this.observeLoudness(n, shaper);
+        this.shaping.finish(n, shaper);
         playout.endNarration(roomId, n.id);
       }
     }
-  }
-
-  /**
-   * The narration's shaper (seams, gain, limiter), from its voice's profile as it is now: the gain
-   * stays fixed for the whole narration.
-   */
-  private shaperFor(n: Narration): NarrationShaper {
-    const { playout, roomId, engine, voices, shaping } = this.deps;
-    const voice = n.voice ?? this.deps.voice;
-    const loudness = shaping?.loudness.enabled === true && voices !== undefined;
-    const gain = loudness ? voices.gain(voice) : 1;
-    n.gainDb = 20 * Math.log10(gain);
-    return new NarrationShaper(
-      {
-        sampleRate: engine.sampleRate,
-        seams: shaping?.seams.enabled === true && voices !== undefined,
-        silenceThreshold: voices?.silenceThreshold(voice) ?? 0,
-        gain,
-        ceilingDbtp: loudness ? shaping.loudness.truePeakDbtp : null,
-        meter: loudness,
-      },
-      (chunkIndex, samples) => {
-        if (!n.abort.signal.aborted) playout.push(roomId, n.id, chunkIndex, samples);
-      },
-    );
-  }
-
-  /**
-   * Pause after a chunk before the next one's first sound, ms: the voice's own after that ending,
-   * plus its quote extra when a quotation mark sits at the seam (0 after the last chunk).
-   */
-  private pauseAfter(n: Narration, chunk: TextChunk): number {
-    const { voices, shaping } = this.deps;
-    const key = pauseKeyOf(chunk);
-    if (!voices || !shaping?.seams.enabled || key === null) return 0;
-    const profile = voices.get(n.voice ?? this.deps.voice);
-    const pause = profile.pausesMs[key] + (quoteAtSeam(chunk, n.chunks[chunk.index + 1]) ? profile.quoteMs : 0);
-    return chunk.boundary === 'sentence' && endsParagraph(chunk.text) ? pause * shaping.seams.paragraphScale : pause;
-  }
-
-  /** Feeds what the narration measured back to its voice's loudness estimate. */
-  private observeLoudness(n: Narration, shaper: NarrationShaper): void {
-    const { voices } = this.deps;
-    if (!voices || !shaper.inputMeter || !shaper.outputMeter) return;
-    n.loudnessLufs = shaper.outputMeter.integratedLufs();
-    voices.observe(n.voice ?? this.deps.voice, {
-      inputLufs: shaper.inputMeter.integratedLufs(),
-      outputLufs: n.loudnessLufs,
-      gainDb: n.gainDb,
-      seconds: shaper.inputMeter.gatedSeconds,
-    });
   }
 
   private submitChunk(n: Narration, chunk: TextChunk, window: readonly OutstandingChunk[], shaper: NarrationShaper): OutstandingChunk {
@@ -386,7 +327,7 @@ export class RoomNarrator {
     for (const o of window) leadMs += Math.max(0, o.estimatedMs - (o.samples * 1000) / engine.sampleRate);
     const slot = { index, chunk, estimatedMs, samples: 0, held: window.length === 0 ? null : [], submittedAtMs: performance.now() } as OutstandingChunk;
     // A chunk cut mid-sentence reads on into the next one for its intonation (when that is chunked already).
-    const continuation = this.deps.shaping?.seams.enabled ? continuationOf(chunk, n.chunks[index + 1]) : undefined;
+    const continuation = this.shaping.continuation(n, chunk);
     slot.result = this.deps.scheduler.submit({
       roomId,
       narrationId: n.id,
@@ -456,7 +397,7 @@ export class RoomNarrator {
       const next = window[0];
       if (!n.abort.signal.aborted) {
         // The pause after this chunk only when another follows (the last chunk's boundary is `end`).
-        shaper.endChunk(head.index, this.pauseAfter(n, head.chunk));
+        shaper.endChunk(head.index, this.shaping.pauseAfter(n, head.chunk));
         if (next?.held) for (const block of next.held) shaper.push(next.index, block);
       }
       if (next) next.held = null;
