@@ -84,3 +84,18 @@ export function concatF32(blocks: readonly Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/**
+ * Index of the first sample whose magnitude exceeds `threshold` (linear, f32 in [-1, 1]), or −1.
+ * The audible edge that seam trimming and voice calibration use.
+ */
+export function firstAudible(x: Float32Array, threshold: number): number {
+  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > threshold) return i;
+  return -1;
+}
+
+/** Index of the last sample whose magnitude exceeds `threshold` (linear), or −1. */
+export function lastAudible(x: Float32Array, threshold: number): number {
+  for (let i = x.length - 1; i >= 0; i--) if (Math.abs(x[i]!) > threshold) return i;
+  return -1;
+}

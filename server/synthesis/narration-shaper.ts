@@ -1,6 +1,6 @@
 import { SEAM_MS, fadeInGain, rampSamples } from '../clock/seams.ts';
 import { LoudnessMeter } from '../audio/loudness-meter.ts';
-import { concatF32 } from '../audio/pcm.ts';
+import { concatF32, firstAudible, lastAudible } from '../audio/pcm.ts';
 import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
 
 /**
@@ -108,7 +108,7 @@ export class NarrationShaper {
   private pushSlice(block: Float32Array): void {
     let audio: Float32Array = block;
     if (this.leading) {
-      const first = firstAbove(block, this.threshold);
+      const first = firstAudible(block, this.threshold);
       if (first < 0) {
         this.leadGuard = lastSamples(this.leadGuard, block, this.guard);
         return;
@@ -120,7 +120,7 @@ export class NarrationShaper {
       this.leadGuard = new Float32Array(0);
     }
     const all = concatF32([this.held, audio]);
-    const last = lastAbove(all, this.threshold);
+    const last = lastAudible(all, this.threshold);
     if (last < this.heldAudible) {
       this.held = all; // more trailing silence (or a pause inside the chunk, if audio follows)
       return;
@@ -214,16 +214,6 @@ const SLICE_SAMPLES = 2048;
 
 /** Audio kept before a chunk's first and after its last audible sample, ms: soft onsets (/h/, /f/) and decays start under the threshold. */
 export const EDGE_GUARD_MS = 10;
-
-function firstAbove(x: Float32Array, t: number): number {
-  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > t) return i;
-  return -1;
-}
-
-function lastAbove(x: Float32Array, t: number): number {
-  for (let i = x.length - 1; i >= 0; i--) if (Math.abs(x[i]!) > t) return i;
-  return -1;
-}
 
 /** The last `n` samples of `a` followed by `b`. */
 function lastSamples(a: Float32Array, b: Float32Array, n: number): Float32Array {

@@ -5,7 +5,7 @@ import { pauseKeyOf, type PauseKey } from '../text/pause-keys.ts';
 import { parseLanguage } from '../text/speech-rules.ts';
 import { LoudnessMeter } from '../audio/loudness-meter.ts';
 import { TruePeakLimiter } from '../audio/true-peak-limiter.ts';
-import { concatF32 } from '../audio/pcm.ts';
+import { concatF32, firstAudible, lastAudible } from '../audio/pcm.ts';
 import type { TtsChunk, TtsEngine } from './tts-engine.ts';
 
 /**
@@ -332,16 +332,6 @@ export class VoiceProfiles {
 
 function round1(x: number | null): number | null {
   return x === null ? null : Math.round(x * 10) / 10;
-}
-
-function firstAudible(x: Float32Array, t: number): number {
-  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > t) return i;
-  return -1;
-}
-
-function lastAudible(x: Float32Array, t: number): number {
-  for (let i = x.length - 1; i >= 0; i--) if (Math.abs(x[i]!) > t) return i;
-  return -1;
 }
 
 /** Shortest run of sub-threshold samples that counts as a pause, ms: shorter ones are zero crossings and stop closures' edges. */

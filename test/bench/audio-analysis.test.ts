@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { concatF32 } from '../../server/audio/pcm.ts';
 import {
   detectClicks, levelMap, longestRunNear, medianF0Before, pauseEndingNear, runMs, sampleAtVoiced, semitones, silenceRuns, soundSpan,
   voicedSamplesBefore,
@@ -17,22 +18,12 @@ function tone(lengthMs: number, hz: number, amp = 0.5): Float32Array {
   return out;
 }
 
-function concat(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 const silence = (lengthMs: number, level = 0) => new Float32Array(ms(lengthMs)).map((_, i) => (i % 2 ? level : -level));
 
 describe('bench audio analysis', () => {
   it('finds a pause as a run of silent 5 ms windows, relative to the signal\'s own level', () => {
     for (const amp of [0.5, 0.005]) {
-      const x = concat(tone(400, 150, amp), silence(300), tone(400, 150, amp));
+      const x = concatF32([tone(400, 150, amp), silence(300), tone(400, 150, amp)]);
       const map = levelMap(x, RATE);
       const runs = silenceRuns(map);
       expect(runs, `amp ${amp}`).to.have.length(1);
@@ -41,14 +32,14 @@ describe('bench audio analysis', () => {
   });
 
   it('counts what is 40 dB under the loud windows\' RMS as silence, and what is 25 dB under as sound', () => {
-    const quiet = concat(tone(400, 150), silence(300, 0.5 * 10 ** (-50 / 20)), tone(400, 150));
+    const quiet = concatF32([tone(400, 150), silence(300, 0.5 * 10 ** (-50 / 20)), tone(400, 150)]);
     expect(silenceRuns(levelMap(quiet, RATE))).to.have.length(1);
-    const breathy = concat(tone(400, 150), silence(300, 0.5 * 10 ** (-25 / 20)), tone(400, 150));
+    const breathy = concatF32([tone(400, 150), silence(300, 0.5 * 10 ** (-25 / 20)), tone(400, 150)]);
     expect(silenceRuns(levelMap(breathy, RATE))).to.have.length(0);
   });
 
   it('locates the pause that ends near a point, and the longest one near a mapped point, ignoring leading and trailing silence', () => {
-    const x = concat(silence(100), tone(300, 150), silence(60), tone(300, 150), silence(250), tone(300, 150), silence(100));
+    const x = concatF32([silence(100), tone(300, 150), silence(60), tone(300, 150), silence(250), tone(300, 150), silence(100)]);
     const map = levelMap(x, RATE);
     const runs = silenceRuns(map);
     expect(runs).to.have.length(4);
@@ -61,8 +52,8 @@ describe('bench audio analysis', () => {
   });
 
   it('maps voiced time from one reading onto another with different pauses', () => {
-    const a = concat(tone(500, 150), silence(100), tone(500, 150));
-    const b = concat(tone(500, 150), silence(400), tone(500, 150));
+    const a = concatF32([tone(500, 150), silence(100), tone(500, 150)]);
+    const b = concatF32([tone(500, 150), silence(400), tone(500, 150)]);
     const seamA = ms(500);
     const mapA = levelMap(a, RATE);
     const mapB = levelMap(b, RATE);
@@ -72,7 +63,7 @@ describe('bench audio analysis', () => {
   });
 
   it('reads the median F0 of the voiced audio before a point with YIN', () => {
-    const x = concat(tone(300, 120), tone(300, 180), silence(200));
+    const x = concatF32([tone(300, 120), tone(300, 180), silence(200)]);
     const map = levelMap(x, RATE);
     // Before the silence: the last 150 ms of voiced audio are the 180 Hz part.
     expect(medianF0Before(x, map, x.length).f0Hz).to.be.closeTo(180, 2);
@@ -83,19 +74,19 @@ describe('bench audio analysis', () => {
   });
 
   it('finds a step in the waveform as a click, and none in a clean tone or at a faded join', () => {
-    const clean = concat(tone(300, 150), silence(100), tone(300, 150));
+    const clean = concatF32([tone(300, 150), silence(100), tone(300, 150)]);
     expect(detectClicks(clean, levelMap(clean, RATE))).to.deep.equal([]);
     const stepped = tone(600, 150);
     for (let i = ms(300); i < stepped.length; i++) stepped[i]! += 0.4; // a DC step: one sample-to-sample jump of 0.4
     const clicks = detectClicks(stepped, levelMap(stepped, RATE));
     expect(clicks).to.have.length(1);
     expect(clicks[0]).to.be.closeTo(ms(300) - 1, 1);
-    const cut = concat(tone(300, 150).subarray(0, ms(300) - 37), silence(200)); // stops mid-cycle: a cut to silence
+    const cut = concatF32([tone(300, 150).subarray(0, ms(300) - 37), silence(200)]); // stops mid-cycle: a cut to silence
     expect(detectClicks(cut, levelMap(cut, RATE))).to.have.length(1);
   });
 
   it('finds the first and last sound of a span to the sample', () => {
-    const x = concat(silence(100), tone(300, 150), silence(100));
+    const x = concatF32([silence(100), tone(300, 150), silence(100)]);
     const span = soundSpan(x, levelMap(x, RATE));
     expect(span!.first).to.be.within(ms(100), ms(100) + 3);
     expect(span!.last).to.be.within(ms(400) - 3, ms(400));

@@ -12,7 +12,7 @@ import { espeakOptionsSchema } from '../../../plugins/tts-espeak/options.ts';
 import { VoiceProfiles, longestSilence } from '../../../server/synthesis/voice-profiles.ts';
 import { SemanticChunker } from '../../../server/text/semantic-chunker.ts';
 import { continuationOf } from '../../../server/text/continuation.ts';
-import { concatF32 } from '../../../server/audio/pcm.ts';
+import { concatF32, firstAudible, lastAudible } from '../../../server/audio/pcm.ts';
 import type { TextChunk } from '../../../server/text/chunker-options.ts';
 
 // wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.
@@ -25,16 +25,6 @@ function readWav(path: string): { sampleRate: number; samples: Float32Array } {
   const wav = new WaveFile(readFileSync(path));
   const s16 = wav.getSamples(false, Int16Array) as unknown as Int16Array;
   return { sampleRate: (wav.fmt as { sampleRate: number }).sampleRate, samples: Float32Array.from(s16, (v) => v / 32768) };
-}
-
-function firstAudible(x: Float32Array, t: number, from = 0): number {
-  for (let i = from; i < x.length; i++) if (Math.abs(x[i]!) > t) return i;
-  return -1;
-}
-
-function lastAudible(x: Float32Array, t: number): number {
-  for (let i = x.length - 1; i >= 0; i--) if (Math.abs(x[i]!) > t) return i;
-  return -1;
 }
 
 /** Median F0 (YIN, 40 ms windows every 10 ms) over the 150 ms of audio before `end`, Hz. */
