@@ -20,6 +20,11 @@ export const TOKENS = {
   SessionOptionsSource: Symbol.for('vrpg/SessionOptionsSource'),
   /** Multi-bound {@link RoomPluginFactory} (server/room/room-plugin-factory.ts): plugins' parts of each `table` room. */
   RoomPluginFactory: Symbol.for('vrpg/RoomPluginFactory'),
+  /**
+   * The prom-client `Registry` served at `GET /metrics` (server/observability/metrics.ts), bound by
+   * createNarrator; plugins inject it `@optional()` to add their own metrics (plugins/tts-xtts pool).
+   */
+  MetricsRegistry: Symbol.for('vrpg/MetricsRegistry'),
 } as const;
 
 /**

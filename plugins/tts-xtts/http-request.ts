@@ -1,12 +1,11 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from 'pino';
 import { abortError } from '../../server/synthesis/tts-engine.ts';
+import type { XttsFailureKind } from './server-pool-metrics.ts';
 
-/** Retry policy before the first byte of a response. */
+/** Retry policy of a request that failed before any of its output was yielded (config `retries`; server-pool.ts). */
 export interface RetryPolicy {
-  /** Retries after the first attempt. */
+  /** Retries after the first try. */
   readonly count: number;
-  /** Wait before retry n (0-based) is `baseDelayMs × 2^n`, ms. */
+  /** Wait before retry n (1-based) when it goes to a server already tried: `baseDelayMs × 2^(n−1)`, ms. */
   readonly baseDelayMs: number;
 }
 
@@ -26,8 +25,6 @@ export interface RequestOptions {
   readonly signal: AbortSignal;
   /** Longest wait for the first byte (connect + headers + body) and for each next one, ms. */
   readonly timeoutMs: number;
-  readonly retries: RetryPolicy;
-  readonly log: Logger;
 }
 
 /** A server answered with an error status. `retryable` for 5xx and 429. */
@@ -46,7 +43,7 @@ export class XttsTimeoutError extends Error {
   override readonly name = 'XttsTimeoutError';
 }
 
-/** The response body failed after at least one byte arrived; not retried. `cause` is the failure. */
+/** The response body failed after at least one byte arrived. `cause` is the failure. */
 export class XttsMidStreamError extends Error {
   override readonly name = 'XttsMidStreamError';
   constructor(readonly bytesReceived: number, cause: unknown) {
@@ -54,83 +51,106 @@ export class XttsMidStreamError extends Error {
   }
 }
 
-/** Short description of a failure, following fetch's `cause` (where undici puts ECONNREFUSED etc.). */
+/** A server answered something that is not what the protocol promises (JSON where audio was due, non-JSON where JSON was); not retried. */
+export class XttsBadResponseError extends Error {
+  override readonly name = 'XttsBadResponseError';
+}
+
+/** Short description of a failure, following fetch's `cause` (where undici puts ECONNREFUSED etc.) unless the message already says it. */
 export function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: unknown }).cause;
-  const inner = cause instanceof Error ? ` (${(cause as { code?: string }).code ?? cause.message})` : '';
-  return `${err.message}${inner}`;
+  const tail = cause instanceof Error ? ((cause as { code?: string }).code ?? cause.message) : '';
+  return tail && !err.message.includes(tail) ? `${err.message} (${tail})` : err.message;
+}
+
+/** How a failed request counts: its metrics kind, whether it says the server is down, whether another try may succeed. */
+export interface FailureClass {
+  readonly kind: XttsFailureKind;
+  /** Connection refused/reset, timeout, 5xx, a stream that broke: the server (or the way to it) is unwell. */
+  readonly serverFault: boolean;
+  /** Worth another try before any audio was yielded: everything but a 4xx other than 429 and a bad response. */
+  readonly retryable: boolean;
 }
 
 /**
- * Sends a request and streams the response body as it arrives. Connection errors, timeouts, 5xx and
- * 429 before the first body byte are retried with exponential backoff; after the first byte a failure
- * throws {@link XttsMidStreamError}. Aborting `signal` aborts the request at once (the socket closes)
- * and the iterator throws `abortError(signal)`; so does leaving the loop early.
+ * Classifies a failure of {@link streamResponse} / {@link fetchJson} (cancels excluded: the caller checks
+ * its signal first). A 429 is retryable but no fault (the server is busy, not down); a 4xx is the
+ * request's fault and would fail the same on every server.
+ */
+export function classifyFailure(err: unknown): FailureClass {
+  if (err instanceof XttsMidStreamError) return { kind: 'mid_stream', serverFault: true, retryable: true };
+  if (err instanceof XttsTimeoutError) return { kind: 'timeout', serverFault: true, retryable: true };
+  if (err instanceof XttsBadResponseError) return { kind: 'bad_response', serverFault: false, retryable: false };
+  if (err instanceof XttsHttpStatusError) {
+    if (err.status === 429) return { kind: 'status_429', serverFault: false, retryable: true };
+    if (err.status >= 500) return { kind: 'status_5xx', serverFault: true, retryable: true };
+    return { kind: 'status_4xx', serverFault: false, retryable: false };
+  }
+  return { kind: 'connect', serverFault: true, retryable: true };
+}
+
+/**
+ * Sends a request once and streams the response body as it arrives. Retries and the choice of server
+ * are the pool's (server-pool.ts). A failure after the first body byte throws {@link XttsMidStreamError}.
+ * Aborting `signal` aborts the request at once (the socket closes) and the iterator throws
+ * `abortError(signal)`; leaving the loop early also closes the socket.
  * @returns raw body chunks, never empty; `contentType` is set before the first chunk
- * @throws XttsHttpStatusError for a 4xx (not retried) or the last retryable status;
- *   XttsTimeoutError, or the fetch error, after the last retry
+ * @throws XttsHttpStatusError for an error status; XttsTimeoutError when no byte comes within
+ *   `timeoutMs`; the fetch error (connection refused/reset…); XttsMidStreamError after the first byte
  */
 export async function* streamResponse(req: XttsRequest, opts: RequestOptions, meta: { contentType?: string } = {}): AsyncGenerator<Uint8Array> {
   let received = 0;
-  for (let attempt = 0; ; attempt++) {
-    if (opts.signal.aborted) throw abortError(opts.signal);
-    const ctl = new AbortController();
-    const onAbort = (): void => ctl.abort(abortError(opts.signal));
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      const what = received === 0 ? 'first byte' : 'next byte';
-      timer = setTimeout(() => ctl.abort(new XttsTimeoutError(`no ${what} from ${req.url} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    };
+  if (opts.signal.aborted) throw abortError(opts.signal);
+  const ctl = new AbortController();
+  const onAbort = (): void => ctl.abort(abortError(opts.signal));
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    const what = received === 0 ? 'first byte' : 'next byte';
+    timer = setTimeout(() => ctl.abort(new XttsTimeoutError(`no ${what} from ${req.url} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+  };
+  try {
+    arm();
+    const res = await fetch(req.url, {
+      method: req.method,
+      signal: ctl.signal,
+      headers: req.json !== undefined || req.jsonText !== undefined ? { 'content-type': 'application/json' } : undefined,
+      body: req.form ?? req.jsonText ?? (req.json !== undefined ? JSON.stringify(req.json) : undefined),
+    });
+    if (!res.ok) throw new XttsHttpStatusError(res.status, `${req.method} ${new URL(req.url).pathname}`, await serverMessage(res));
+    meta.contentType = res.headers.get('content-type') ?? undefined;
+    if (!res.body) return;
+    const reader = res.body.getReader();
     try {
-      arm();
-      const res = await fetch(req.url, {
-        method: req.method,
-        signal: ctl.signal,
-        headers: req.json !== undefined || req.jsonText !== undefined ? { 'content-type': 'application/json' } : undefined,
-        body: req.form ?? req.jsonText ?? (req.json !== undefined ? JSON.stringify(req.json) : undefined),
-      });
-      if (!res.ok) throw new XttsHttpStatusError(res.status, `${req.method} ${new URL(req.url).pathname}`, await serverMessage(res));
-      meta.contentType = res.headers.get('content-type') ?? undefined;
-      if (!res.body) return;
-      const reader = res.body.getReader();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          if (value.length === 0) continue;
-          received += value.length;
-          arm();
-          yield value;
-        }
-      } finally {
-        // Early exit or failure: abort closes the socket; cancel() settles the reader.
-        ctl.abort(opts.signal.aborted ? abortError(opts.signal) : undefined);
-        reader.cancel().catch(() => undefined);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        if (value.length === 0) continue;
+        received += value.length;
+        arm();
+        yield value;
       }
-    } catch (err) {
-      if (opts.signal.aborted) throw abortError(opts.signal);
-      const cause = ctl.signal.reason instanceof XttsTimeoutError ? ctl.signal.reason : err;
-      if (received > 0) throw new XttsMidStreamError(received, cause);
-      const retryable = cause instanceof XttsHttpStatusError ? cause.retryable : true;
-      if (!retryable || attempt >= opts.retries.count) throw cause;
-      const delayMs = opts.retries.baseDelayMs * 2 ** attempt;
-      opts.log.warn({ url: req.url, attempt: attempt + 1, delayMs, err: describe(cause) }, 'XTTS request failed before the first byte; retrying');
-      await delay(delayMs, undefined, { signal: opts.signal }).catch((err: unknown) => {
-        throw opts.signal.aborted ? abortError(opts.signal) : err;
-      });
     } finally {
-      clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onAbort);
+      // Early exit or failure: abort closes the socket; cancel() settles the reader.
+      ctl.abort(opts.signal.aborted ? abortError(opts.signal) : undefined);
+      reader.cancel().catch(() => undefined);
     }
+  } catch (err) {
+    if (opts.signal.aborted) throw abortError(opts.signal);
+    const cause = ctl.signal.reason instanceof XttsTimeoutError ? ctl.signal.reason : err;
+    if (received > 0) throw new XttsMidStreamError(received, cause);
+    throw cause;
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onAbort);
   }
 }
 
 /**
- * Sends a request and reads a whole JSON response, with the retries of {@link streamResponse}.
- * @throws Error naming the request when the body is not JSON; errors of {@link streamResponse}
+ * Sends a request once and reads a whole JSON response.
+ * @throws XttsBadResponseError naming the request when the body is not JSON; errors of {@link streamResponse}
  */
 export async function fetchJson(req: XttsRequest, opts: RequestOptions): Promise<unknown> {
   const parts: Uint8Array[] = [];
@@ -139,7 +159,7 @@ export async function fetchJson(req: XttsRequest, opts: RequestOptions): Promise
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error(`${req.method} ${new URL(req.url).pathname} answered non-JSON: ${JSON.stringify(text.slice(0, 120))}`);
+    throw new XttsBadResponseError(`${req.method} ${new URL(req.url).pathname} answered non-JSON: ${JSON.stringify(text.slice(0, 120))}`);
   }
 }
 

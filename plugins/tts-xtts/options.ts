@@ -14,6 +14,18 @@ export const XTTS_BACKENDS = ['http', 'onnx'] as const;
  */
 export const XTTS_PROTOCOLS = ['xtts-streaming-server', 'openai'] as const;
 
+/** Most servers in `urls`: beyond a few dozen GPU boxes a real load balancer belongs in front of them. */
+export const MAX_XTTS_SERVERS = 32;
+
+/**
+ * One server's base URL: http(s), no credentials (fetch refuses a URL carrying them, and the URL
+ * labels metrics and logs), no query or fragment (request paths are appended to it).
+ */
+const serverUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:8000' })
+  .refine((u) => { const p = URL.parse(u); return p === null || (p.username === '' && p.password === ''); }, 'must not carry credentials (user:password@): fetch refuses them and the URL is shown in logs and /metrics')
+  .refine((u) => { const p = URL.parse(u); return p === null || (p.search === '' && p.hash === ''); }, 'must not carry a query or fragment: request paths such as /tts_stream are appended to it');
+
 /** Voice names: letters, digits and `_ : . -` (`dm`, `npc:innkeeper`); never a path. */
 const VOICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_:.-]{0,63}$/;
 
@@ -28,7 +40,12 @@ export type XttsVoiceConfig = z.output<typeof voiceSchema>;
 /**
  * Options of the `tts-xtts` plugin (config `plugins.tts-xtts`). Unknown keys are rejected.
  * - `backend`: `http` (default) or `onnx`.
- * - `url`: base URL of the XTTS server (required for `http`), e.g. `http://gpu-box:8000`.
+ * - `url`: base URL of the XTTS server, e.g. `http://gpu-box:8000`; or
+ * - `urls`: base URLs of a pool of up to {@link MAX_XTTS_SERVERS} servers (server-pool.ts). One of the two
+ *   is required for `http`; both at once is an error (no precedence to guess). No credentials, query or
+ *   fragment in either; no duplicates.
+ * - `health`: `{ backoffBaseMs, backoffMaxMs }` of the probes of a pool server marked down (default
+ *   1 000 → 30 000 ms, ×1.6 per failed probe, ±20 % jitter: probe-backoff.ts).
  * - `modelDir`: the exported model directory (required for `onnx`; layout in onnx/README.md).
  * - `decoding` (`onnx`): `sample` (default; `sampling` applies) or `greedy` (argmax: deterministic, for tests).
  * - `sampling` (`onnx`): `{ temperature, topK, topP, repetitionPenalty }`, defaults 0.75 / 50 / 0.85 / 10
@@ -47,8 +64,10 @@ export type XttsVoiceConfig = z.output<typeof voiceSchema>;
  *   GPT latents by 1 / speed as `inference_stream` does.
  * - `model`, `responseFormat`: the `openai` request's `model` (default `xtts`) and `response_format`.
  * - `timeoutMs`: longest wait for a server's first byte, and for each next byte, ms (default 15 000).
- * - `retries`: `{ count, baseDelayMs }` retries before the first byte (connection errors, 5xx, 429),
- *   waiting `baseDelayMs × 2^attempt` (default 2 retries from 250 ms).
+ * - `retries`: `{ count, baseDelayMs }` retries of a chunk that failed before any of its audio was
+ *   yielded (connection errors, timeouts, 5xx, 429, a stream that broke before a whole sample): to
+ *   another healthy server at once when the pool has one, else to the same server after
+ *   `baseDelayMs × 2^(retry − 1)` (default 2 retries from 250 ms).
  */
 export const xttsOptionsSchema = z
   .object({
@@ -65,7 +84,12 @@ export const xttsOptionsSchema = z
       .strict()
       .default({ temperature: 0.75, topK: 50, topP: 0.85, repetitionPenalty: 10 }),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:8000' }).optional(),
+    url: serverUrl.optional(),
+    urls: z.array(serverUrl).min(1, 'list at least one server').max(MAX_XTTS_SERVERS, `at most ${MAX_XTTS_SERVERS} servers`).optional(),
+    health: z
+      .object({ backoffBaseMs: z.number().int().min(10).max(60_000).default(1_000), backoffMaxMs: z.number().int().min(10).max(600_000).default(30_000) })
+      .strict()
+      .default({ backoffBaseMs: 1_000, backoffMaxMs: 30_000 }),
     protocol: z.enum(XTTS_PROTOCOLS).default('xtts-streaming-server'),
     language: z.enum(XTTS_LANGUAGES).default('en'),
     voices: z.record(z.string().regex(VOICE_NAME, 'voice name: letters, digits, _ : . - (no paths)'), voiceSchema).default({}),
@@ -86,7 +110,22 @@ export const xttsOptionsSchema = z
     if (o.backend === 'onnx') {
       if (o.modelDir === undefined) ctx.addIssue({ code: 'custom', path: ['modelDir'], message: 'required for backend "onnx": the folder of the exported XTTS-v2 ONNX files' });
       if (o.protocol === 'openai') ctx.addIssue({ code: 'custom', path: ['protocol'], message: 'applies to backend "http" only' });
-    } else if (o.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for backend "http": the XTTS server\'s base URL' });
+    } else if (o.url === undefined && o.urls === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for backend "http": the XTTS server\'s base URL (or urls: [...] for a pool of servers)' });
+    }
+    if (o.url !== undefined && o.urls !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['urls'], message: 'give either url (one server) or urls (a pool), not both' });
+    }
+    const seen = new Map<string, number>();
+    (o.urls ?? []).forEach((u, i) => {
+      const base = serverBase(u);
+      const first = seen.get(base);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['urls', i], message: `${base} is listed twice (also urls[${first}])` });
+      else seen.set(base, i);
+    });
+    if (o.health.backoffMaxMs < o.health.backoffBaseMs) {
+      ctx.addIssue({ code: 'custom', path: ['health', 'backoffMaxMs'], message: `must be at least backoffBaseMs (${o.health.backoffBaseMs})` });
+    }
     const names = Object.keys(o.voices);
     if (o.protocol === 'openai' && names.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['voices'], message: 'cloned voices need protocol "xtts-streaming-server"; an "openai" server takes its own voice names (set defaultVoice)' });
@@ -98,3 +137,18 @@ export const xttsOptionsSchema = z
 
 /** Validated options of the `tts-xtts` plugin, defaults applied. */
 export type XttsOptions = z.output<typeof xttsOptionsSchema>;
+
+/** A server URL as requests are built from it: trailing slashes removed. */
+export function serverBase(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * The servers of the `http` backend, in config order: `urls`, or `[url]`.
+ * @throws Error when neither is set (the schema already refuses that for `http`)
+ */
+export function xttsServerUrls(options: Pick<XttsOptions, 'url' | 'urls'>): string[] {
+  const urls = options.urls ?? (options.url !== undefined ? [options.url] : []);
+  if (urls.length === 0) throw new Error('plugins.tts-xtts.url (or urls) is required for backend "http"');
+  return urls.map(serverBase);
+}

@@ -1,5 +1,6 @@
 import { inject, injectable, optional } from 'inversify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
 import { clauseText, abortError, isAbortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
 import type { XttsBackend } from './backend.ts';
@@ -18,6 +19,8 @@ export interface XttsBackendDeps {
   readonly sessionOptions?: XttsSessionOptions;
   /** The onnx backend calls this once when its GPU provider cannot load and it runs on the CPU. */
   readonly onCpuFallback?: (reason: string) => void;
+  /** The registry /metrics serves, when the host binds one: the http backend's per-server metrics. */
+  readonly registry?: Registry;
 }
 
 /** Creates the backend the options select. */
@@ -28,7 +31,7 @@ export type XttsBackendFactory = (options: XttsOptions, log: Logger, deps: XttsB
  * so users of a server never load onnxruntime's native library.
  */
 export const defaultBackendFactory: XttsBackendFactory = async (options, log, deps) => {
-  if (options.backend !== 'onnx') return new XttsHttpBackend(options, log);
+  if (options.backend !== 'onnx') return new XttsHttpBackend(options, log, deps.registry);
   const { XttsOnnxBackend } = await import('./onnx/xtts-onnx-backend.ts');
   return new XttsOnnxBackend(options, log, deps);
 };
@@ -39,9 +42,10 @@ export const defaultBackendFactory: XttsBackendFactory = async (options, log, de
  * backend produces them. Per-language text limits are XTTS's own `char_limits`.
  *
  * Failures: an unsupported language, an unknown voice, or a call before `init()` throw from
- * `synthesize()` at once. A request that fails (after the backend's retries, or mid-stream) ends
- * its chunk with an Error naming the chunk (`narrationId#index`) and the cause, for the narrator
- * to log and move on. Abort rejects with `abortError(signal)`.
+ * `synthesize()` at once. A request that fails (after the backend's retries and failover, or once
+ * some of its audio was yielded) ends its chunk with an Error naming the chunk (`narrationId#index`)
+ * and the cause (http: naming the server), for the narrator to report in the narration's `error`
+ * and move on. Abort rejects with `abortError(signal)`.
  */
 @injectable()
 export class XttsEngine implements TtsEngine {
@@ -58,6 +62,8 @@ export class XttsEngine implements TtsEngine {
 
   private readonly models: ModelManager;
   private ownsModels = false;
+  /** The /metrics registry, property-injected so the constructor's positional parameters stay as they are. */
+  @inject(TOKENS.MetricsRegistry) @optional() private readonly registry?: Registry;
 
   /**
    * Cheap: nothing is contacted or loaded before `init()`.
@@ -98,6 +104,7 @@ export class XttsEngine implements TtsEngine {
         models: this.models,
         sessionOptions: await this.sessionOptions(),
         onCpuFallback: (reason) => this.gpuTier?.cpuFallback?.(reason),
+        ...(this.registry ? { registry: this.registry } : {}),
       });
       await this.backend.init();
       this.ready = true;

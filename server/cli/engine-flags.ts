@@ -35,7 +35,11 @@ export function engineOverrides(flags: EngineFlags, configuredXtts: Record<strin
     } else if (flags.xttsUrl !== undefined) {
       options.backend = 'http';
     }
-    if (options.backend !== 'onnx') options.url = flags.xttsUrl ?? options.url ?? PLACEHOLDER_XTTS_URL;
+    if (options.backend !== 'onnx') {
+      // --xtts-url replaces a configured url or pool (`urls`; both at once is a config error); a configured pool stays otherwise.
+      if (flags.xttsUrl !== undefined) delete options.urls;
+      if (flags.xttsUrl !== undefined || options.urls === undefined) options.url = flags.xttsUrl ?? options.url ?? PLACEHOLDER_XTTS_URL;
+    }
     if (flags.seed !== undefined) options.seed = flags.seed;
     if (flags.voiceWav) {
       const name = flags.voice ?? 'reference';

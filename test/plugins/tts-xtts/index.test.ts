@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { Container } from 'inversify';
+import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import { loadConfig } from '../../../server/config/load-config.ts';
 import { ConfigError } from '../../../server/config/config-error.ts';
@@ -8,6 +9,7 @@ import { buildContainer } from '../../../server/host/plugin-host.ts';
 import { TOKENS, pluginOptionsToken } from '../../../server/tokens.ts';
 import type { TtsEngine } from '../../../server/synthesis/tts-engine.ts';
 import defaultPlugin, { plugin, XttsEngine } from '../../../plugins/tts-xtts/index.ts';
+import { MAX_XTTS_SERVERS, xttsServerUrls } from '../../../plugins/tts-xtts/options.ts';
 import { XttsStandInServer } from '../../fixtures/xtts/stand-in-server.ts';
 
 const log = pino({ level: 'silent' });
@@ -31,7 +33,23 @@ describe('tts-xtts plugin descriptor', () => {
       backend: 'http', url: URL_, protocol: 'xtts-streaming-server', language: 'en', voices: {}, voicesDir: 'voices',
       decoding: 'sample', sampling: { temperature: 0.75, topK: 50, topP: 0.85, repetitionPenalty: 10 },
       streamChunkSize: 20, speed: 1, model: 'xtts', responseFormat: 'pcm', timeoutMs: 15_000, retries: { count: 2, baseDelayMs: 250 },
+      health: { backoffBaseMs: 1000, backoffMaxMs: 30_000 },
     });
+  });
+
+  it('takes a pool as urls, and refuses both url and urls, duplicates, too many servers, credentials and queries', () => {
+    expect(xttsServerUrls(plugin.optionsSchema.parse({ urls: ['http://a:8000/', 'https://b:8000/xtts'] }))).to.deep.equal(['http://a:8000', 'https://b:8000/xtts']);
+    expect(xttsServerUrls(plugin.optionsSchema.parse({ url: 'http://a:8000/' }))).to.deep.equal(['http://a:8000']);
+    expect(issues({ url: URL_, urls: [URL_] })).to.deep.equal([{ path: 'urls', message: 'give either url (one server) or urls (a pool), not both' }]);
+    expect(issues({ urls: [] })[0].path).to.equal('urls');
+    expect(issues({ urls: ['http://a:8000', 'http://b:8000', 'http://a:8000/'] })).to.deep.equal([{ path: 'urls.2', message: 'http://a:8000 is listed twice (also urls[0])' }]);
+    const many = Array.from({ length: MAX_XTTS_SERVERS + 1 }, (_, i) => `http://10.0.0.${i + 1}:8000`);
+    expect(issues({ urls: many })[0]).to.deep.equal({ path: 'urls', message: `at most ${MAX_XTTS_SERVERS} servers` });
+    expect(issues({ urls: [URL_, 'http://user:secret@b:8000'] })[0].path).to.equal('urls.1');
+    expect(issues({ urls: [URL_, 'http://user:secret@b:8000'] })[0].message).to.contain('must not carry credentials');
+    expect(issues({ url: 'http://b:8000/?api_key=secret' })[0].message).to.contain('must not carry a query');
+    expect(issues({ urls: ['ftp://b'] })[0].path).to.equal('urls.0');
+    expect(issues({ urls: [URL_], health: { backoffBaseMs: 5000, backoffMaxMs: 1000 } })[0].path).to.equal('health.backoffMaxMs');
   });
 
   it('requires modelDir (not url) for the onnx backend, and refuses the http-only protocol there', () => {
@@ -88,6 +106,21 @@ describe('tts-xtts plugin descriptor', () => {
       let samples = 0;
       for await (const b of engine.synthesize({ narrationId: 'n', index: 0, text: 'Hi.', language: 'en' }, undefined, new AbortController().signal)) samples += b.length;
       expect(samples).to.equal(server.behaviour.pcm.length);
+      await engine.close();
+    });
+
+    it('puts the pool\'s per-server metrics on the registry bound under TOKENS.MetricsRegistry (the one /metrics serves)', async () => {
+      const { config } = loadConfig({ env: {}, overrides: { plugins: { 'tts-xtts': { urls: [server.url], protocol: 'openai' } }, engine: 'xtts', sinks: ['wav'] } });
+      const container = await buildContainer(config, { log });
+      const registry = new Registry();
+      container.bind(TOKENS.MetricsRegistry).toConstantValue(registry);
+      const engine = container.getAll<TtsEngine>(TOKENS.TtsEngine).find((e) => e.name === config.engine)!;
+      await engine.init();
+      for await (const b of engine.synthesize({ narrationId: 'n', index: 0, text: 'Hi.', language: 'en' }, undefined, new AbortController().signal)) expect(b.length).to.be.greaterThan(0);
+      const text = await registry.metrics();
+      expect(text).to.contain(`vrpg_xtts_server_up{server="${server.url}"} 1`);
+      expect(text).to.contain(`vrpg_xtts_server_requests_total{server="${server.url}"} 1`);
+      expect(text).to.contain(`vrpg_xtts_server_ttfb_ms_count{server="${server.url}"} 1`);
       await engine.close();
     });
 

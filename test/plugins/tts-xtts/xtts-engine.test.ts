@@ -181,7 +181,8 @@ describe('XttsEngine against a stand-in XTTS server (loopback)', () => {
       } catch (caught) {
         err = caught as Error;
       }
-      expect(err?.message).to.match(/XTTS chunk n1#5 failed after \d+ samples: stream broke after \d+ bytes/);
+      expect(err?.message).to.match(/XTTS chunk n1#5 failed after \d+ samples: XTTS server (\S+): stream broke after \d+ bytes/);
+      expect(err?.message).to.contain(`XTTS server ${server.url}:`);
       expect(concatF32(blocks).length).to.be.greaterThan(0).and.at.most(500);
       expect(ttsRequests()).to.have.length(1);
     });
