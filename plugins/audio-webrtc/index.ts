@@ -12,7 +12,7 @@ export { SIGNAL_CHANNEL, type ToSink, type FromSink, type PeerState, type IceCan
 
 /**
  * `audio-webrtc` plugin: narration to remote players over WebRTC (PROTOCOL.md).
- * Binds the `webrtc` sink factory (resolved on the playout thread: Opus encode once per room,
+ * Binds the `webrtc` sink factory (resolved on a sink worker, server/sinks/sink-worker.ts: Opus encode once per room,
  * one werift peer per listener, or a LiveKit track in livekit mode) and the `audio` room plugin
  * (main thread: signaling, or LiveKit tokens). Options: see {@link webRtcOptionsSchema}.
  * werift and opusscript (direct) or @livekit/rtc-node and livekit-server-sdk (livekit) are optional

@@ -86,7 +86,7 @@ class MainHub {
 export const mainHub = new MainHub();
 
 /**
- * Asks a room's `webrtc` sink (on the playout thread) for its figures.
+ * Asks a room's `webrtc` sink (on its sink worker, or the playout thread) for its figures.
  * @returns null when the room has no `webrtc` sink in direct mode (no answer within `timeoutMs`)
  */
 export function requestWebRtcSinkStats(roomId: string, timeoutMs = 2000): Promise<WebRtcSinkStats | null> {

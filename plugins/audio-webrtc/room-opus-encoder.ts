@@ -5,6 +5,8 @@ import { FrameResampler } from '../../server/audio/frame-resampler.ts';
 export const OPUS_RATE = 48_000;
 /** Samples per 20 ms frame at {@link OPUS_RATE}: the RTP timestamp step per packet. */
 export const OPUS_FRAME_SAMPLES = 960;
+/** libopus `OPUS_SET_COMPLEXITY_REQUEST` (opus_defines.h): encoder complexity 0–10, CPU against quality. */
+const OPUS_SET_COMPLEXITY = 4010;
 
 /**
  * One room's Opus stream: each 20 ms frame (s16 mono at the room rate) is resampled to 48 kHz
@@ -27,9 +29,10 @@ export class RoomOpusEncoder {
   /**
    * @param inputRate room rate, Hz (16 000–24 000)
    * @param bitrate Opus target, bits/s
-   * @throws RangeError for a bad rate; Error when opusscript refuses the bitrate
+   * @param complexity libopus complexity 0–10; undefined keeps libopus's default (10)
+   * @throws RangeError for a bad rate; Error when opusscript refuses the bitrate or the complexity
    */
-  static async create(inputRate: number, bitrate: number): Promise<RoomOpusEncoder> {
+  static async create(inputRate: number, bitrate: number, complexity?: number): Promise<RoomOpusEncoder> {
     const resampler = await FrameResampler.create(inputRate, OPUS_RATE, OPUS_FRAME_SAMPLES);
     const opus = new OpusScript(OPUS_RATE, 1, OpusScript.Application.VOIP);
     try {
@@ -38,6 +41,15 @@ export class RoomOpusEncoder {
       opus.delete();
       resampler.close();
       throw new Error(`opus: bitrate ${bitrate} bit/s refused: ${(err as Error).message}`);
+    }
+    if (complexity !== undefined) {
+      try {
+        opus.encoderCTL(OPUS_SET_COMPLEXITY, complexity);
+      } catch (err) {
+        opus.delete();
+        resampler.close();
+        throw new Error(`opus: complexity ${complexity} refused: ${(err as Error).message}`);
+      }
     }
     return new RoomOpusEncoder(resampler, opus, inputRate);
   }

@@ -65,7 +65,37 @@ export interface WebRtcSinkStats {
   readonly writeErrors: number;
   /** Mean cost of resample + Opus encode per frame, µs; 0 before the first frame. */
   readonly meanEncodeUs: number;
+  /**
+   * Due→send delay of the last {@link DUE_TO_SEND_WINDOW} frames sent to at least one peer, ms: from the
+   * frame's clock slot (`AudioFrame.dueMs`) to its RTP packets handed to werift for the last peer
+   * (SRTP protect + UDP send follow asynchronously). Nearest-rank percentiles; 0 before the first frame.
+   */
+  readonly dueToSendP50Ms: number;
+  readonly dueToSendP99Ms: number;
+  readonly dueToSendMaxMs: number;
+  /** Frames measured for due→send since the sink opened. */
+  readonly framesTimed: number;
+  /** Frames sent more than {@link LATE_SEND_MS} after their due time, since the sink opened. */
+  readonly lateSends: number;
+  /**
+   * Due→send histogram since the sink opened: `[i]` counts frames with delay ≤ {@link DUE_TO_SEND_BUCKETS_MS}`[i]`
+   * and above the previous bound (the last bucket is everything above 100 ms); shows whether the
+   * slow sends are a few stragglers or a pattern (e.g. one per main-thread stall).
+   */
+  readonly dueToSendBuckets: readonly number[];
 }
+
+/**
+ * Upper bounds of {@link WebRtcSinkStats.dueToSendBuckets}, ms (Prometheus-style): fine up to the 5 ms
+ * target so the difference of two readings gives a period's percentiles to the bucket; one frame = 20 ms.
+ */
+export const DUE_TO_SEND_BUCKETS_MS: readonly number[] = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 20, 50, 100, Infinity];
+
+/** Frames of due→send kept for the percentiles: 3 000 = one minute of 20 ms frames. */
+export const DUE_TO_SEND_WINDOW = 3000;
+
+/** A send later than this after its frame's due time counts as late, ms (issue 13: due→send p99 < 5 ms). */
+export const LATE_SEND_MS = 5;
 
 // Client payloads (PROTOCOL.md, "Room messages"). Sizes: a browser's SDP for one audio m-line is
 // 1–4 KB and a candidate line < 300 B; the caps stop a client from parking megabytes per peer.

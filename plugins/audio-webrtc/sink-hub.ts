@@ -4,7 +4,8 @@ import { openSignalChannel, SIGNAL_CHANNEL, TO_SINK_KINDS, type FromSink, type T
 import type { WebRtcSink } from './webrtc-sink.ts';
 
 /**
- * The playout thread's end of {@link SIGNAL_CHANNEL}: one BroadcastChannel per thread, routing
+ * The sink thread's end of {@link SIGNAL_CHANNEL} (a sink worker's, or the playout thread's with
+ * `playout.sinkWorkers: 0`): one BroadcastChannel per thread, routing
  * main-thread messages to the room's {@link WebRtcSink} by `roomId`. Opened with the first sink,
  * closed with the last, unref'd so it never keeps a thread alive. Messages for a room without a
  * sink here are ignored (another thread's, or a sink not created yet: the main thread re-sends

@@ -12,7 +12,8 @@ const loadDirectMode = () => Promise.all([import('./webrtc-sink.ts'), import('./
 const loadLiveKitSink = () => import('./livekit/livekit-sink.ts');
 
 /**
- * The `webrtc` sink factory, resolved on the playout thread. Direct mode: a {@link WebRtcSink}
+ * The `webrtc` sink factory, resolved on a sink worker (server/sinks/sink-worker.ts; the playout thread
+ * with `playout.sinkWorkers: 0`). Direct mode: a {@link WebRtcSink}
  * per room (one Opus encoder, one werift peer per listener), reachable over the signaling channel.
  * LiveKit mode: the room's `LiveKitSink` (livekit/livekit-sink.ts, imported only in that mode)
  * publishing into `vrpg-<roomId>`. werift, opusscript and the LiveKit SDKs (optional peer
@@ -21,6 +22,8 @@ const loadLiveKitSink = () => import('./livekit/livekit-sink.ts');
 @injectable()
 export class WebRtcSinkFactory implements AudioSinkFactory {
   readonly name = 'webrtc';
+  /** Resample + Opus + RTP/SRTP (direct) or the LiveKit feed: on a sink worker, off the frame clock's thread. */
+  readonly networkThread = true;
   private hub: SinkHub | null = null;
 
   constructor(
@@ -40,9 +43,9 @@ export class WebRtcSinkFactory implements AudioSinkFactory {
     const hub = (this.hub ??= new SinkHub(this.log.child({ plugin: WEBRTC_PLUGIN_NAME })));
     // Fails fast on a rate the resampler refuses; the encoder itself is built at the first listener.
     if (!Number.isInteger(ctx.sampleRate) || ctx.sampleRate <= 0) throw new Error(`webrtc sink: room sample rate ${ctx.sampleRate} Hz is not a positive integer`);
-    const bitrate = this.options.bitrate;
+    const { bitrate, complexity } = this.options;
     const [{ WebRtcSink }, { RoomOpusEncoder }] = await loadDirectMode();
-    const sink = new WebRtcSink(ctx.roomId, () => RoomOpusEncoder.create(ctx.sampleRate, bitrate), this.options.iceServers, (m) => hub.post(m), ctx.log);
+    const sink = new WebRtcSink(ctx.roomId, () => RoomOpusEncoder.create(ctx.sampleRate, bitrate, complexity), this.options.iceServers, (m) => hub.post(m), ctx.log);
     const close = sink.close.bind(sink);
     // Unroute before closing, so signaling that races the close finds no half-closed sink.
     sink.close = async () => {

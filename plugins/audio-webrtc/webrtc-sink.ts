@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { AudioFrame, AudioSink } from '../../server/sinks/audio-sink.ts';
-import type { FromSink, IceCandidateInit, WebRtcSinkStats } from './signaling.ts';
+import { nowMs } from '../../server/threads/spawn-worker.ts';
+import { LatencyWindow } from '../../server/observability/latency-window.ts';
+import { DUE_TO_SEND_BUCKETS_MS, DUE_TO_SEND_WINDOW, LATE_SEND_MS, type FromSink, type IceCandidateInit, type WebRtcSinkStats } from './signaling.ts';
 import type { RoomOpusEncoder } from './room-opus-encoder.ts';
 import { WebRtcPeer, type IceServer } from './webrtc-peer.ts';
 
@@ -8,7 +10,8 @@ import { WebRtcPeer, type IceServer } from './webrtc-peer.ts';
 export const MAX_PEERS_PER_ROOM = 64;
 
 /**
- * One room's `webrtc` sink (direct mode), on the playout thread: each frame is encoded ONCE
+ * One room's `webrtc` sink (direct mode), on a sink worker (or the playout thread with
+ * `playout.sinkWorkers: 0`, see server/sinks/sink-worker-pool.ts): each frame is encoded ONCE
  * ({@link RoomOpusEncoder}: 48 kHz, 960 samples, silence included) and the packet goes to every
  * connected peer of the room. Signaling for the room's peers comes in through {@link handle}
  * and goes out through `post` (the BroadcastChannel, see signaling-hub.ts).
@@ -23,6 +26,9 @@ export class WebRtcSink implements AudioSink {
   private packetsSent = 0;
   private writeErrors = 0;
   private encodeMsTotal = 0;
+  private readonly dueToSend = new LatencyWindow(DUE_TO_SEND_WINDOW);
+  private lateSends = 0;
+  private readonly dueToSendBuckets = DUE_TO_SEND_BUCKETS_MS.map(() => 0);
   private closed = false;
   /** Built at the first `join`: the resampler and Opus state hold WASM heaps (tens of MB) a room nobody listens to never needs. */
   private encoder: RoomOpusEncoder | undefined;
@@ -58,12 +64,22 @@ export class WebRtcSink implements AudioSink {
       if (this.writeErrors++ < 3) this.log.error({ roomId: this.roomId, seq: frame.seq, err }, 'opus encode failed; frame skipped');
       return;
     }
+    let sent = false;
     for (const [sessionId, peer] of this.peers) {
       try {
-        if (peer.send(payload, frame.seq)) this.packetsSent++;
+        if (peer.send(payload, frame.seq)) {
+          this.packetsSent++;
+          sent = true;
+        }
       } catch (err) {
         this.fail(sessionId, peer, `sending RTP failed: ${err instanceof Error ? err.message : String(err)}`);
       }
+    }
+    if (sent) {
+      const delayMs = nowMs() - (frame.dueMs ?? frame.timeMs);
+      this.dueToSend.note(delayMs);
+      if (delayMs > LATE_SEND_MS) this.lateSends++;
+      this.dueToSendBuckets[DUE_TO_SEND_BUCKETS_MS.findIndex((b) => delayMs <= b)]!++;
     }
   }
 
@@ -71,6 +87,7 @@ export class WebRtcSink implements AudioSink {
   stats(): WebRtcSinkStats {
     let connectedPeers = 0;
     for (const p of this.peers.values()) if (p.state === 'connected') connectedPeers++;
+    const d = this.dueToSend.summary();
     return {
       peers: this.peers.size,
       connectedPeers,
@@ -78,6 +95,12 @@ export class WebRtcSink implements AudioSink {
       packetsSent: this.packetsSent,
       writeErrors: this.writeErrors,
       meanEncodeUs: this.framesEncoded ? (this.encodeMsTotal * 1000) / this.framesEncoded : 0,
+      dueToSendP50Ms: d.n ? d.p50 : 0,
+      dueToSendP99Ms: d.n ? d.p99 : 0,
+      dueToSendMaxMs: d.n ? d.max : 0,
+      framesTimed: this.dueToSend.total,
+      lateSends: this.lateSends,
+      dueToSendBuckets: [...this.dueToSendBuckets],
     };
   }
 

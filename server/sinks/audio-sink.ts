@@ -20,6 +20,13 @@ export interface AudioFrame {
   readonly generation: number;
   /** When the clock handed the frame to the sinks, epoch ms (performance.timeOrigin + now()). */
   readonly timeMs: number;
+  /**
+   * The frame clock's slot this frame was made for, epoch ms (FrameClock's `scheduledMs`, t0 + slot·20):
+   * when the frame is due. `timeMs − dueMs` is the clock's own lateness; a sink's send time − `dueMs` is
+   * the frame's due→send delay. Absent on frames made outside a tick (a cancel's immediate fade-out
+   * frame, test frames): treat it as `timeMs`.
+   */
+  readonly dueMs?: number;
 }
 
 /** Context a sink factory gets for one room. */
@@ -53,6 +60,13 @@ export interface AudioSink {
 export interface AudioSinkFactory {
   /** Name that config `sinks` lists, e.g. `native`, `wav`. */
   readonly name: string;
+  /**
+   * True for a sink whose `write` does network work (encoding, RTP/SRTP, a media SDK): with
+   * `playout.sinkWorkers` > 0 its sinks are created and written on a sink worker thread, fed from the
+   * clock through a shared-memory ring (server/sinks/sink-worker-pool.ts), so its per-frame cost stays
+   * off the frame clock's thread. Absent/false: created and written on the playout thread.
+   */
+  readonly networkThread?: boolean;
   /**
    * @returns the sink, or null when the sink cannot run here (no audio device):
    *   the factory logs why once and narration goes on to the other sinks.

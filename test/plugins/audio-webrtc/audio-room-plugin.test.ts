@@ -6,7 +6,7 @@ import { createLogger } from '../../../server/observability/log.ts';
 import { startTableServer, type TableServer } from '../../../server/app.ts';
 import { TableClient } from '../../../server/cli/table-client.ts';
 import { requestWebRtcSinkStats } from '../../../plugins/audio-webrtc/main-hub.ts';
-import { WebRtcListener, type ReceivedPacket } from './webrtc-listener.ts';
+import { WebRtcListener, expectContinuousTimestamps } from './webrtc-listener.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins/', import.meta.url));
 /** ≈ 4 s at the instant engine's 15 chars/s, two sentences (two chunks: a seam). */
@@ -15,17 +15,6 @@ const TEXT = 'The lanterns gutter in the hall. A cold wind rises from the stairs
 const LOUD_RMS = 1000;
 /** Decoded RMS below which a packet counts as silence (Opus silence decodes to ~0). */
 const QUIET_RMS = 50;
-
-/** Every packet, in sequence order, steps the RTP timestamp by exactly 960 per sequence step. */
-function expectContinuousTimestamps(packets: readonly ReceivedPacket[]): void {
-  const sorted = [...packets].sort((a, b) => ((a.seq - packets[0]!.seq) & 0xffff) - ((b.seq - packets[0]!.seq) & 0xffff));
-  for (let i = 1; i < sorted.length; i++) {
-    const dSeq = (sorted[i]!.seq - sorted[i - 1]!.seq) & 0xffff;
-    const dTs = (sorted[i]!.timestamp - sorted[i - 1]!.timestamp) >>> 0;
-    expect(dSeq, `sequence step at packet ${i}`).to.equal(1);
-    expect(dTs, `timestamp step at packet ${i}`).to.equal(960);
-  }
-}
 
 describe('audio-webrtc direct mode (real Colyseus server, werift peers, Opus)', function () {
   this.timeout(60_000);

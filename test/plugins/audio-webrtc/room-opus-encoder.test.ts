@@ -52,6 +52,22 @@ describe('RoomOpusEncoder', () => {
     }
   });
 
+  it('encodes at a lower complexity with the level kept, and refuses a complexity libopus rejects', async () => {
+    const enc = await RoomOpusEncoder.create(22_050, 32_000, 3);
+    const dec = new OpusScript(48_000, 1);
+    const levels: number[] = [];
+    try {
+      for (let f = 0; f < 30; f++) levels.push(rms(dec.decode(enc.encode(tone(f, 441, 22_050, 10_000)))));
+    } finally {
+      enc.close();
+      dec.delete();
+    }
+    for (const l of levels.slice(10)) expect(l).to.be.within(6000, 8200);
+    let err: unknown;
+    await RoomOpusEncoder.create(22_050, 32_000, 11).catch((e: unknown) => (err = e));
+    expect(String(err)).to.match(/opus: complexity 11 refused: .*Bad argument/);
+  });
+
   it('refuses to encode after close', async () => {
     const enc = await RoomOpusEncoder.create(22_050, 32_000);
     enc.close();

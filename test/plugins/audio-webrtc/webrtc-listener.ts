@@ -1,6 +1,8 @@
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import OpusScript from 'opusscript';
 import type { Room } from '@colyseus/sdk';
+import { expect } from 'chai';
+import { nowMs } from '../../../server/threads/spawn-worker.ts';
 
 /** One RTP packet as the listener received it. */
 export interface ReceivedPacket {
@@ -9,6 +11,19 @@ export interface ReceivedPacket {
   readonly payload: Buffer;
   /** Index in arrival order. */
   readonly index: number;
+  /** When it arrived, epoch ms (`nowMs()`: comparable across threads). */
+  readonly atMs: number;
+}
+
+/** Every packet, in sequence order, steps the RTP timestamp by exactly 960 per sequence step: no packet lost or repeated. */
+export function expectContinuousTimestamps(packets: readonly ReceivedPacket[]): void {
+  const sorted = [...packets].sort((a, b) => ((a.seq - packets[0]!.seq) & 0xffff) - ((b.seq - packets[0]!.seq) & 0xffff));
+  for (let i = 1; i < sorted.length; i++) {
+    const dSeq = (sorted[i]!.seq - sorted[i - 1]!.seq) & 0xffff;
+    const dTs = (sorted[i]!.timestamp - sorted[i - 1]!.timestamp) >>> 0;
+    expect(dSeq, `sequence step at packet ${i}`).to.equal(1);
+    expect(dTs, `timestamp step at packet ${i}`).to.equal(960);
+  }
 }
 
 /**
@@ -94,7 +109,7 @@ export class WebRtcListener {
     });
     pc.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => {
-        this.packets.push({ seq: rtp.header.sequenceNumber, timestamp: rtp.header.timestamp, payload: Buffer.from(rtp.payload), index: this.packets.length });
+        this.packets.push({ seq: rtp.header.sequenceNumber, timestamp: rtp.header.timestamp, payload: Buffer.from(rtp.payload), index: this.packets.length, atMs: nowMs() });
       });
     });
     await pc.setRemoteDescription({ type: 'offer', sdp });
