@@ -13,7 +13,8 @@ import pino from 'pino';
 import { abortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
 import { SynthesisScheduler } from '../../server/synthesis/synthesis-scheduler.ts';
 import { fixedPolicySource, type SynthesisPolicy } from '../../server/synthesis/synthesis-policy.ts';
-import type { OpenRoomOptions, Playout, PlayoutEvent } from '../../server/playout/playout.ts';
+import type { ChunkRoute, OpenRoomOptions, Playout, PlayoutEvent, ShapingParams } from '../../server/playout/playout.ts';
+import { NarrationAssembler } from '../../server/playout/narration-assembler.ts';
 import { RoomPlayout } from '../../server/playout/room-playout.ts';
 import { FRAME_MS } from '../../server/audio/pcm.ts';
 import { NarrationService } from '../../server/narration/narration-service.ts';
@@ -85,11 +86,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 interface VirtualRoom {
   readonly playout: RoomPlayout;
+  readonly assembler: NarrationAssembler;
   readonly maxBufferedMs: number;
   readonly waiters: Set<() => void>;
 }
 
-/** The real per-room playout driven by a 20 ms interval on the (virtual) clock; no sinks, no thread. */
+/** The real per-room assembly and playout driven by a 20 ms interval on the (virtual) clock; no sinks, no thread. */
 export class VirtualPlayout implements Playout {
   readonly rooms = new Map<string, VirtualRoom>();
   private readonly listeners = new Set<(e: PlayoutEvent) => void>();
@@ -121,23 +123,31 @@ export class VirtualPlayout implements Playout {
 
   async openRoom(roomId: string, o: OpenRoomOptions): Promise<void> {
     const playout = new RoomPlayout({ roomId, sampleRate: o.sampleRate, prebufferMs: o.prebufferMs, maxBufferedMs: o.maxBufferedMs }, this.emit);
-    this.rooms.set(roomId, { playout, maxBufferedMs: o.maxBufferedMs, waiters: new Set() });
+    this.rooms.set(roomId, { playout, assembler: new NarrationAssembler(playout, this.emit), maxBufferedMs: o.maxBufferedMs, waiters: new Set() });
   }
   async closeRoom(roomId: string): Promise<void> {
     this.rooms.get(roomId)?.playout.dispose(nowMs());
     this.rooms.delete(roomId);
   }
   beginNarration(roomId: string, narrationId: string): void {
-    this.room(roomId).playout.beginNarration(narrationId, nowMs());
+    this.room(roomId).assembler.begin(narrationId, nowMs());
   }
-  push(roomId: string, narrationId: string, chunkIndex: number, samples: Float32Array): void {
-    this.room(roomId).playout.push(narrationId, chunkIndex, samples, nowMs());
+  shapeNarration(roomId: string, narrationId: string, params: ShapingParams): void {
+    this.room(roomId).assembler.shape(narrationId, params, nowMs());
   }
-  endNarration(roomId: string, narrationId: string): void {
-    this.room(roomId).playout.endNarration(narrationId, nowMs());
+  pushBlock(route: ChunkRoute, samples: Float32Array): void {
+    this.room(route.roomId).assembler.block(route, samples, nowMs());
+  }
+  endChunk(route: ChunkRoute): void {
+    this.room(route.roomId).assembler.endChunk(route, nowMs());
+  }
+  endNarration(roomId: string, narrationId: string, chunks: number): void {
+    this.room(roomId).assembler.end(narrationId, chunks, nowMs());
   }
   cancel(roomId: string, ids: readonly string[] | null, requestedAtMs: number, breath = false): void {
-    this.room(roomId).playout.cancel(ids, requestedAtMs, nowMs(), breath);
+    const room = this.room(roomId);
+    room.assembler.cancel(ids);
+    room.playout.cancel(ids, requestedAtMs, nowMs(), breath);
   }
   pause(roomId: string): void {
     this.room(roomId).playout.pause(nowMs());

@@ -1,11 +1,13 @@
 import { inject, injectable } from 'inversify';
 import type { Logger } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
-import { abortError, clauseText, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
+import type { MessagePort } from 'node:worker_threads';
+import { abortError, clauseText, type DirectAudio, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
+import type { ChunkRoute } from '../../server/playout/playout.ts';
 import { nowMs } from '../../server/threads/spawn-worker.ts';
 import { BlockStream } from './block-stream.ts';
 import { EspeakThread } from './espeak-thread.ts';
-import { DEFAULT_VOICES, ESPEAK_LANGUAGES, type EspeakLanguage, type EspeakOptions } from './options.ts';
+import { DEFAULT_VOICES, ESPEAK_LANGUAGES, autoEspeakWorkers, type EspeakLanguage, type EspeakOptions } from './options.ts';
 import type { DoneMessage } from './protocol.ts';
 import { buildReport, type SynthesisReport } from './synthesis-report.ts';
 import { SpeakingRateEstimator, charsPerSecondForRate } from './speaking-rate.ts';
@@ -40,7 +42,9 @@ interface Job {
   readonly chunk: TtsChunk;
   readonly voice: string;
   readonly enqueuedAt: number;
-  readonly stream: BlockStream<Float32Array>;
+  /** Blocks, or for a routed job the lengths of the blocks its worker posted to the assembly thread. */
+  readonly stream: BlockStream<Float32Array | number>;
+  readonly route?: ChunkRoute;
   thread?: EspeakThread;
   /** The consumer's side is finished (ended, failed or cancelled); later blocks are dropped. */
   settled: boolean;
@@ -78,6 +82,14 @@ export class EspeakEngine implements TtsEngine {
   private nextId = 1;
   private spawned = 0;
   private closed = false;
+  /** Opens a port to the assembly thread for a worker (DirectAudio.connect); undefined until connected. */
+  private openPort: (() => MessagePort) | undefined;
+
+  /**
+   * The direct audio path (issue 13): once connected, each worker posts a routed chunk's blocks to
+   * the assembly thread on its own port, so espeak's audio never crosses the main thread.
+   */
+  readonly direct: DirectAudio = this.directAudio();
 
   /** Cheap: no worker starts before `init()`. */
   constructor(
@@ -86,8 +98,13 @@ export class EspeakEngine implements TtsEngine {
   ) {
     this.log = log.child({ plugin: 'tts-espeak' });
     this.defaultVoices = { ...DEFAULT_VOICES, ...options.voices };
-    this.slots = Array.from({ length: options.workers }, () => ({}));
+    this.slots = Array.from({ length: options.workers === 'auto' ? autoEspeakWorkers() : options.workers }, () => ({}));
     this.speakingRate = new SpeakingRateEstimator(charsPerSecondForRate(options.rate));
+  }
+
+  /** Requests run at once: one per worker thread (the synthesis scheduler runs this many jobs at once). */
+  get parallelism(): number {
+    return this.slots.length;
   }
 
   /** Output rate in Hz: the instance's own once `init()` has run (22 050). */
@@ -130,11 +147,16 @@ export class EspeakEngine implements TtsEngine {
    * @throws Error for an unsupported language, a voice that does not speak the language, before `init()`, or after `close()`
    */
   synthesize(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal): AsyncIterable<Float32Array> {
+    return this.start(chunk, voice, signal) as AsyncIterable<Float32Array>;
+  }
+
+  /** Validates and queues a request; with a route its audio goes to the assembly thread and lengths come back. */
+  private start(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal, route?: ChunkRoute): AsyncIterable<Float32Array | number> {
     if (this.closed) throw new Error('EspeakEngine is closed');
     const language = assertEspeakLanguage(chunk.language);
     if (!this.voiceCatalog) throw new Error('EspeakEngine.synthesize() called before init() completed');
     const voiceName = this.voiceCatalog.resolve(language, voice ?? this.defaultVoices[language], this.defaultVoices[language]);
-    return this.stream(chunk, voiceName, signal);
+    return this.stream(chunk, voiceName, signal, route);
   }
 
   /**
@@ -172,6 +194,23 @@ export class EspeakEngine implements TtsEngine {
     };
   }
 
+  private directAudio(): DirectAudio {
+    const isConnected = () => this.openPort !== undefined;
+    return {
+      connect: (openPort) => {
+        this.openPort = openPort;
+        for (const slot of this.slots) if (slot.thread?.isAlive) slot.thread.connect(openPort());
+      },
+      get connected(): boolean {
+        return isConnected();
+      },
+      synthesize: (chunk, voice, signal, route) => {
+        if (!this.openPort) throw new Error('EspeakEngine.direct.synthesize() called before connect()');
+        return this.start(chunk, voice, signal, route) as AsyncIterable<number>;
+      },
+    };
+  }
+
   /** Terminates the workers; pending and queued requests reject with an Error saying the engine closed. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -181,9 +220,9 @@ export class EspeakEngine implements TtsEngine {
     await Promise.all(this.slots.map((s) => s.thread?.terminate(reason)));
   }
 
-  private async *stream(chunk: TtsChunk, voice: string, signal: AbortSignal): AsyncGenerator<Float32Array> {
+  private async *stream(chunk: TtsChunk, voice: string, signal: AbortSignal, route?: ChunkRoute): AsyncGenerator<Float32Array | number> {
     if (signal.aborted) throw abortError(signal);
-    const job: Job = { id: this.nextId++, chunk, voice, enqueuedAt: nowMs(), stream: new BlockStream(), settled: false };
+    const job: Job = { id: this.nextId++, chunk, voice, enqueuedAt: nowMs(), stream: new BlockStream(), route, settled: false };
     const onAbort = (): void => this.cancel(job, abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     this.queue.push(job);
@@ -247,7 +286,7 @@ export class EspeakEngine implements TtsEngine {
         this.settle(job);
       },
       onError: (err) => this.settle(job, err),
-    }, continuation || undefined);
+    }, continuation || undefined, job.route);
   }
 
   private respawn(slot: Slot): void {
@@ -292,6 +331,7 @@ export class EspeakEngine implements TtsEngine {
     slot.thread = thread;
     this.spawned++;
     const ready = await thread.start();
+    if (this.openPort) thread.connect(this.openPort()); // a respawned worker gets a port of its own
     this.rate = ready.sampleRate;
     this.voiceCatalog ??= new VoiceCatalog(ready.voices);
     this.log.info({ threadId: thread.threadId, instantiationMs: Math.round(ready.instantiationMs), warmupMs: Math.round(ready.warmupMs), sampleRate: ready.sampleRate }, 'espeak worker ready');

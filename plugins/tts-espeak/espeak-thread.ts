@@ -1,11 +1,15 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import type { ChunkRoute } from '../../server/playout/playout.ts';
 import { siblingModule, spawnWorker } from '../../server/threads/spawn-worker.ts';
-import type { DoneMessage, EspeakWorkerData, ReadyMessage, WorkerMessage } from './protocol.ts';
+import type { ConnectMessage, DoneMessage, EspeakWorkerData, ReadyMessage, SynthMessage, WorkerMessage } from './protocol.ts';
 
 /** Receives the outcome of one request run on an {@link EspeakThread}. */
 export interface RequestHandler {
-  /** One block: mono f32 in [-1, 1] at the thread's sample rate. */
-  onBlock(samples: Float32Array): void;
+  /**
+   * One block: mono f32 in [-1, 1] at the thread's sample rate, or for a routed request the length
+   * (samples) of a block the worker posted to the assembly thread.
+   */
+  onBlock(samples: Float32Array | number): void;
   /** The worker finished the request (completed, cancelled or never started). */
   onDone(done: DoneMessage): void;
   /** The request failed: espeak rejected it, the worker died, or the thread was terminated. */
@@ -108,17 +112,27 @@ export class EspeakThread {
   /**
    * Starts request `id` on the worker.
    * @param id unique, > 0
+   * @param route with a connected port, the audio goes to the assembly thread tagged with it
    * @param text plain text to speak
    * @param readAhead words read after `text` for intonation and cut off (SynthMessage.readAhead)
    * @param voice espeak voice name (`en-us`, `pt-br+f2`)
    * @throws Error when the thread is not alive or already runs a request
    */
-  run(id: number, text: string, voice: string, handler: RequestHandler, readAhead?: string): void {
+  run(id: number, text: string, voice: string, handler: RequestHandler, readAhead?: string, route?: ChunkRoute): void {
     if (!this.isAlive || !this.worker) throw new Error(`espeak thread ${this.threadId} is not running`);
     if (this.current) throw new Error(`espeak thread ${this.threadId} is busy with request ${this.current.id}`);
     this.current = { id, handler };
     this.worker.ref();
-    this.worker.postMessage({ type: 'synth', id, text, voice, readAhead });
+    this.worker.postMessage({ type: 'synth', id, text, voice, readAhead, route } satisfies SynthMessage);
+  }
+
+  /**
+   * Hands the worker a port to the assembly thread (transferred): routed requests' blocks go there.
+   * @throws Error when the thread is not running
+   */
+  connect(port: MessagePort): void {
+    if (!this.worker || this.dead) throw new Error(`espeak thread ${this.threadId} is not running`);
+    this.worker.postMessage({ type: 'connect', port } satisfies ConnectMessage, [port]);
   }
 
   /**
@@ -143,7 +157,7 @@ export class EspeakThread {
   private route(msg: Exclude<WorkerMessage, ReadyMessage | { type: 'init-failed' }>): void {
     const current = this.current;
     if (!current || current.id !== msg.id) return;
-    if (msg.type === 'block') {
+    if (msg.type === 'block' || msg.type === 'routed') {
       current.handler.onBlock(msg.samples);
       return;
     }

@@ -1,18 +1,21 @@
 /**
  * Worker thread entry: one warm espeak-ng instance (@echogarden/espeak-ng-emscripten, GPL-3,
- * used only here) that synthesizes one request at a time and posts each audio block to the
- * main thread as espeak's callback delivers it (~100 ms of audio per block), so playback can
- * start while the rest of the chunk is still being synthesized.
+ * used only here) that synthesizes one request at a time and posts each audio block as espeak's
+ * callback delivers it (~100 ms of audio per block), so playback can start while the rest of the
+ * chunk is still being synthesized. A request with a route (issue 13) posts its blocks straight to
+ * the assembly thread on the port the main thread connected (`connect`), and only their lengths to the
+ * main thread; others post the blocks to the main thread.
  *
  * espeak's synth call is synchronous, so messages are not read while it runs; cancellation
  * comes instead through the shared cancel slot (see {@link EspeakWorkerData.cancel}), read in
  * every audio callback. A protocol error (unknown message) throws and ends the worker: it is a
  * bug, and the main thread treats it as a crash.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { nowMs } from '../../server/threads/spawn-worker.ts';
 import type { ESpeakNGWorker } from '@echogarden/espeak-ng-emscripten';
-import type { DoneMessage, EspeakVoiceInfo, EspeakWorkerData, SynthMessage } from './protocol.ts';
+import type { SourceMessage } from '../../server/playout/playout-protocol.ts';
+import type { ConnectMessage, DoneMessage, EspeakVoiceInfo, EspeakWorkerData, FailedMessage, SynthMessage } from './protocol.ts';
 
 if (!parentPort) throw new Error('espeak-worker.ts must run as a worker thread');
 const port = parentPort;
@@ -64,21 +67,35 @@ try {
 }
 
 let currentVoice: string | undefined = WARMUP_VOICE;
+/** The assembly thread's port (ThreadedPlayout.openSource), once connected. */
+let playout: MessagePort | undefined;
 
 function synthesize(msg: SynthMessage): void {
+  const { id } = msg;
+  const route = msg.route && playout ? msg.route : undefined;
+  let ended = false;
+  // A routed chunk is ended on the assembly thread before the main thread hears of the outcome.
+  const reply = (m: DoneMessage | FailedMessage): void => {
+    if (route && !ended) playout!.postMessage({ type: 'chunk-end', route } satisfies SourceMessage);
+    ended = true;
+    port.postMessage(m);
+  };
+  run(msg, route, reply);
+}
+
+function run(msg: SynthMessage, route: SynthMessage['route'], reply: (m: DoneMessage | FailedMessage) => void): void {
   const { id } = msg;
   const isCancelled = (): boolean => Atomics.load(cancelSlot, 0) === id;
   if (isCancelled()) {
     const now = nowMs();
-    const done: DoneMessage = { type: 'done', id, started: false, cancelled: true, samples: 0, blocks: 0, words: 0, startedAt: now, endedAt: now };
-    port.postMessage(done);
+    reply({ type: 'done', id, started: false, cancelled: true, samples: 0, blocks: 0, words: 0, startedAt: now, endedAt: now });
     return;
   }
   if (msg.voice !== currentVoice) {
     const code = instance.set_voice(msg.voice);
     if (code !== 0) {
       currentVoice = undefined;
-      port.postMessage({ type: 'failed', id, message: `espeak-ng rejected voice "${msg.voice}" (espeak_ERROR ${code})` });
+      reply({ type: 'failed', id, message: `espeak-ng rejected voice "${msg.voice}" (espeak_ERROR ${code})` });
       return;
     }
     currentVoice = msg.voice;
@@ -117,15 +134,24 @@ function synthesize(msg: SynthMessage): void {
       samples += block.length; // before the transfer empties `block`
       blocks++;
       firstBlockAt ??= nowMs();
-      port.postMessage({ type: 'block', id, samples: block }, [block.buffer]);
+      if (route) {
+        playout!.postMessage({ type: 'block', route, samples: block, postedAtMs: nowMs() } satisfies SourceMessage, [block.buffer]);
+        port.postMessage({ type: 'routed', id, samples: take });
+      } else {
+        port.postMessage({ type: 'block', id, samples: block }, [block.buffer]);
+      }
     }
     return samples >= cutAt ? 1 : 0; // 1: stop (speak_lib.h), the rest is read-ahead
   });
-  const done: DoneMessage = { type: 'done', id, started: true, cancelled, samples, blocks, words, startedAt, firstBlockAt, endedAt: nowMs() };
-  port.postMessage(done);
+  reply({ type: 'done', id, started: true, cancelled, samples, blocks, words, startedAt, firstBlockAt, endedAt: nowMs() });
 }
 
-port.on('message', (msg: SynthMessage) => {
-  if (msg?.type !== 'synth') throw new Error(`espeak worker: unknown message type ${JSON.stringify(msg?.type)}`);
+port.on('message', (msg: SynthMessage | ConnectMessage) => {
+  if (msg?.type === 'connect') {
+    playout?.close();
+    playout = msg.port;
+    return;
+  }
+  if (msg?.type !== 'synth') throw new Error(`espeak worker: unknown message type ${JSON.stringify((msg as { type?: unknown })?.type)}`);
   synthesize(msg);
 });

@@ -1,3 +1,6 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ChunkRoute } from '../../server/playout/playout.ts';
+
 /**
  * Messages between the main thread ({@link EspeakThread}) and the espeak worker
  * (espeak-worker.ts). Times are epoch ms from `nowMs()`, comparable across threads.
@@ -42,6 +45,26 @@ export interface SynthMessage {
    * its audio position), so the chunk's audio is what espeak says for it inside the longer clause.
    */
   readonly readAhead?: string;
+  /**
+   * Where the audio goes (issue 13): with a connected playout port, blocks go there tagged with the
+   * route and the main thread gets {@link RoutedMessage}s; the chunk is ended there when the request
+   * finishes in any way.
+   */
+  readonly route?: ChunkRoute;
+}
+
+/** Main → worker: the assembly thread's port (transferred); replaces an earlier one. */
+export interface ConnectMessage {
+  readonly type: 'connect';
+  readonly port: MessagePort;
+}
+
+/** Worker → main: a block of routed request `id` went to the assembly thread. */
+export interface RoutedMessage {
+  readonly type: 'routed';
+  readonly id: number;
+  /** Its length, samples. */
+  readonly samples: number;
 }
 
 /** Worker → main: the instance is warm. */
@@ -100,4 +123,4 @@ export interface FailedMessage {
 }
 
 /** Anything the worker posts. */
-export type WorkerMessage = ReadyMessage | InitFailedMessage | BlockMessage | DoneMessage | FailedMessage;
+export type WorkerMessage = ReadyMessage | InitFailedMessage | BlockMessage | RoutedMessage | DoneMessage | FailedMessage;

@@ -1,4 +1,5 @@
 import type { BroadcastChannel } from 'node:worker_threads';
+import { LatencyWindow, type LatencySummary } from '../observability/latency-window.ts';
 import { openBridgeChannel, type FromBridgeSink, type ToBridgeSink } from './bridge-channel.ts';
 
 /** Frames whose clock → main-thread delay {@link BridgeAudioHub.stats} summarizes (the last ~40 s of one room). */
@@ -13,7 +14,7 @@ export interface BridgeAudioStats {
   /** Main-thread time per delivery (backlog check + `ws.send`), µs. */
   readonly meanDeliverUs: number;
   /** The frame clock handing a frame to the sink → the main thread starting to send it, ms, over the last 2 048 frames. */
-  readonly clockToMainMs: { readonly n: number; readonly p50: number; readonly p95: number; readonly max: number };
+  readonly clockToMainMs: LatencySummary;
 }
 
 /** A socket that hears a room's stream at one rate. */
@@ -37,9 +38,8 @@ export class BridgeAudioHub {
   private framesIn = 0;
   private deliveries = 0;
   private deliverMs = 0;
-  /** Clock → main-thread delays of the last {@link DELAY_WINDOW} frames, ms (a ring). */
-  private readonly delays = new Float64Array(DELAY_WINDOW);
-  private delayCount = 0;
+  /** Clock → main-thread delays of the last {@link DELAY_WINDOW} frames, ms. */
+  private readonly delays = new LatencyWindow(DELAY_WINDOW);
 
   /** Starts delivering the room's frames at `listener.rate` to `listener`. */
   add(listener: AudioListener): void {
@@ -67,14 +67,11 @@ export class BridgeAudioHub {
 
   /** Figures since start: frames in, deliveries to sockets and their cost, the clock → main-thread delay. */
   stats(): BridgeAudioStats {
-    const n = Math.min(this.delayCount, DELAY_WINDOW);
-    const sorted = Array.from(this.delays.subarray(0, n)).sort((a, b) => a - b);
-    const at = (q: number) => (n ? sorted[Math.min(n - 1, Math.floor(q * n))]! : NaN);
     return {
       framesReceived: this.framesIn,
       deliveries: this.deliveries,
       meanDeliverUs: this.deliveries ? (this.deliverMs * 1000) / this.deliveries : 0,
-      clockToMainMs: { n, p50: at(0.5), p95: at(0.95), max: n ? sorted[n - 1]! : NaN },
+      clockToMainMs: this.delays.summary(),
     };
   }
 
@@ -95,7 +92,7 @@ export class BridgeAudioHub {
       if (!set) return;
       this.framesIn++;
       const start = performance.now();
-      this.delays[this.delayCount++ % DELAY_WINDOW] = performance.timeOrigin + start - msg.timeMs;
+      this.delays.note(performance.timeOrigin + start - msg.timeMs);
       for (const listener of set) listener.deliver(msg.bytes, msg.timeMs);
       this.deliverMs += performance.now() - start;
       this.deliveries += set.size;

@@ -27,6 +27,11 @@ export class ChunkQueue<T> {
     return this.ended;
   }
 
+  /** Items waiting to be taken. */
+  get size(): number {
+    return this.items.length;
+  }
+
   /**
    * The next item, waiting for one if needed.
    * @throws AbortError when `signal` aborts while waiting

@@ -3,12 +3,11 @@ import type { Logger } from 'pino';
 import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
 import type { VoiceProfiles } from '../synthesis/voice-profiles.ts';
-import type { NarrationShaper } from '../synthesis/narration-shaper.ts';
 import { RoomShaping } from './room-shaping.ts';
 import type { TextChunk } from '../text/chunker-options.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { SynthesisJobResult, SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
-import type { Playout, PlayoutEvent } from '../playout/playout.ts';
+import type { ChunkRoute, Playout, PlayoutEvent } from '../playout/playout.ts';
 import type { NarrationMetrics } from '../observability/metrics.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { Narration, type NarrationReport, type NarrationTrigger } from './narration.ts';
@@ -211,6 +210,11 @@ export class RoomNarrator {
       case 'sink-error':
         this.deps.log.warn({ roomId: this.deps.roomId, sink: event.sink, err: event.message }, 'sink error');
         break;
+      case 'shaped': {
+        const n = this.live.get(event.narrationId);
+        if (n) this.shaping.observe(n, event);
+        break;
+      }
     }
   }
 
@@ -283,9 +287,10 @@ export class RoomNarrator {
 
   /**
    * Feeds one narration's chunks to the scheduler, keeping up to `maxOutstanding` jobs
-   * submitted so the scheduler sees N+1 while N synthesizes. Blocks reach the playout in
-   * chunk order: the oldest outstanding job streams straight to the FIFO (TTFA is its first
-   * block), later ones are held until every earlier chunk is done.
+   * submitted so the scheduler sees N+1 while N synthesizes. Each job's audio goes to the
+   * playout thread tagged with its {@link ChunkRoute} — straight from the engine's worker when the
+   * engine can (issue 13), else relayed from here — and the playout's assembly plays chunks in order
+   * (the oldest outstanding one streams straight to the FIFO: TTFA is its first block).
    */
   private async synthesizeNarration(n: Narration): Promise<void> {
     const { playout, roomId, log } = this.deps;
@@ -293,39 +298,39 @@ export class RoomNarrator {
     const depth = Math.max(1, this.deps.maxOutstanding ?? 2);
     const window: OutstandingChunk[] = [];
     const delivery = { lastDoneAtMs: -Infinity };
+    let submitted = 0;
     await this.shaping.prepare(n, signal);
-    const shaper = this.shaping.shaperFor(n);
+    this.shaping.shape(n);
     try {
       for (;;) {
         const chunk = await n.pending.next(signal);
         if (!chunk) break;
         if (chunk.spoken.trim() === '') continue; // whitespace-only span: nothing to say
         await playout.waitForSpace(roomId, signal);
-        while (window.length >= depth) await this.settleHead(n, window, delivery, shaper);
-        window.push(this.submitChunk(n, chunk, window, shaper));
+        while (window.length >= depth) await this.settleHead(n, window, delivery);
+        window.push(this.submitChunk(n, chunk, submitted++, window));
       }
-      while (window.length > 0) await this.settleHead(n, window, delivery, shaper);
+      while (window.length > 0) await this.settleHead(n, window, delivery);
     } catch (err) {
       if (!isAbortError(err) && !signal.aborted) {
         log.error({ roomId, narrationId: n.id, err }, 'narration synthesis failed');
         n.noteFailure(null, err instanceof Error ? err.message : String(err));
       }
     } finally {
-      if (!signal.aborted) {
-        this.shaping.finish(n, shaper);
-        playout.endNarration(roomId, n.id);
-      }
+      if (!signal.aborted) playout.endNarration(roomId, n.id, submitted);
     }
   }
 
-  private submitChunk(n: Narration, chunk: TextChunk, window: readonly OutstandingChunk[], shaper: NarrationShaper): OutstandingChunk {
+  private submitChunk(n: Narration, chunk: TextChunk, order: number, window: readonly OutstandingChunk[]): OutstandingChunk {
     const { playout, roomId, engine, language } = this.deps;
     const { index, spoken: text } = chunk;
     const estimatedMs = (text.length / Math.max(1e-6, engine.charsPerSecond(language))) * 1000;
     // Lead = audio the room plays before it needs this chunk: its FIFO plus what its earlier chunks still owe.
     let leadMs = playout.bufferedMs(roomId);
     for (const o of window) leadMs += Math.max(0, o.estimatedMs - (o.samples * 1000) / engine.sampleRate);
-    const slot = { index, chunk, estimatedMs, samples: 0, held: window.length === 0 ? null : [], submittedAtMs: performance.now() } as OutstandingChunk;
+    const last = n.pending.isEnded && n.pending.size === 0;
+    const route: ChunkRoute = { roomId, narrationId: n.id, chunkIndex: index, order, pauseAfterMs: last ? 0 : this.shaping.pauseAfter(n, chunk), last };
+    const slot = { index, chunk, route, estimatedMs, samples: 0, submittedAtMs: performance.now() } as OutstandingChunk;
     // A chunk cut mid-sentence reads on into the next one for its intonation (when that is chunked already).
     const continuation = this.shaping.continuation(n, chunk);
     slot.result = this.deps.scheduler.submit({
@@ -335,12 +340,12 @@ export class RoomNarrator {
       voice: n.voice ?? this.deps.voice,
       leadMs,
       signal: n.abort.signal,
-      onBlock: (block) => {
+      route,
+      onBlock: (block, samples) => {
         if (n.abort.signal.aborted) return;
-        if (!this.rtfMeasured) this.reportStreamingRtf(slot, block.length);
-        slot.samples += block.length;
-        if (slot.held) slot.held.push(block);
-        else shaper.push(index, block);
+        if (!this.rtfMeasured) this.reportStreamingRtf(slot, samples);
+        slot.samples += samples;
+        if (block) playout.pushBlock(route, block); // an engine without a direct path: relayed from here
       },
     });
     slot.result.catch(() => undefined); // awaited in order by settleHead; avoid an unhandled rejection meanwhile
@@ -369,11 +374,13 @@ export class RoomNarrator {
   }
 
   /** Waits for the oldest outstanding chunk, records its figures, and lets the next one stream. */
-  private async settleHead(n: Narration, window: OutstandingChunk[], delivery: { lastDoneAtMs: number }, shaper: NarrationShaper): Promise<void> {
+  private async settleHead(n: Narration, window: OutstandingChunk[], delivery: { lastDoneAtMs: number }): Promise<void> {
     const { playout, roomId, log, metrics, engine } = this.deps;
-    const head = window[0];
+    const head = window[0]!;
+    let endedByEngine = false;
     try {
       const r = await head.result;
+      endedByEngine = r.direct;
       const doneAtMs = performance.now();
       n.synthesisMs += r.synthesisMs;
       n.synthesizedSamples += r.samples;
@@ -394,13 +401,9 @@ export class RoomNarrator {
       n.noteFailure(head.index, err instanceof Error ? err.message : String(err));
     } finally {
       window.shift();
-      const next = window[0];
-      if (!n.abort.signal.aborted) {
-        // The pause after this chunk only when another follows (the last chunk's boundary is `end`).
-        shaper.endChunk(head.index, this.shaping.pauseAfter(n, head.chunk));
-        if (next?.held) for (const block of next.held) shaper.push(next.index, block);
-      }
-      if (next) next.held = null;
+      // A direct engine ended its chunk on the assembly thread itself (ending it from here too could
+      // overtake its last blocks); a relayed or failed chunk is ended from here (idempotent there).
+      if (!n.abort.signal.aborted && !endedByEngine) playout.endChunk(head.route);
     }
   }
 }
@@ -409,12 +412,12 @@ export class RoomNarrator {
 interface OutstandingChunk {
   readonly index: number;
   readonly chunk: TextChunk;
+  /** Where its audio goes on the assembly thread. */
+  readonly route: ChunkRoute;
   /** Audio the chunk should yield, from the engine's speaking rate, ms. */
   readonly estimatedMs: number;
   /** Samples yielded so far. */
   samples: number;
-  /** Blocks waiting for earlier chunks; null once this chunk streams straight to the playout. */
-  held: Float32Array[] | null;
   /** performance.now() at submit. */
   readonly submittedAtMs: number;
   /** performance.now() and length of the first block, for the streaming RTF of a room's first chunk. */

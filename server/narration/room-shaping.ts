@@ -1,8 +1,7 @@
 import type { AppConfig } from '../config/schema.ts';
-import type { Playout } from '../playout/playout.ts';
+import type { Playout, PlayoutEvent, ShapingParams } from '../playout/playout.ts';
 import type { TtsEngine } from '../synthesis/tts-engine.ts';
 import type { VoiceProfiles } from '../synthesis/voice-profiles.ts';
-import { NarrationShaper } from '../synthesis/narration-shaper.ts';
 import type { TextChunk } from '../text/chunker-options.ts';
 import { continuationOf, endsParagraph } from '../text/continuation.ts';
 import { pauseKeyOf, quoteAtSeam } from '../text/pause-keys.ts';
@@ -16,8 +15,9 @@ import type { Narration } from './narration.ts';
 const FIRST_USE_CALIBRATION_WAIT_MS = 1500;
 
 /**
- * One room's side of seams and loudness (issue 12): the voice profile a narration uses, its
- * NarrationShaper, each chunk's read-ahead and the pause after it, and the loudness it feeds back.
+ * One room's side of seams and loudness (issue 12): the voice profile a narration uses, the shaping it
+ * asks of the assembly thread (whose NarrationAssembler runs the NarrationShaper, issue 13), each
+ * chunk's read-ahead and the pause after it, and the loudness the playout measured, fed back.
  * Without voice profiles, or with config `seams` and `loudness` both off, narrations only get their
  * chunk join fades.
  */
@@ -56,25 +56,23 @@ export class RoomShaping {
     if (this.seams || this.loudness) await this.deps.voices!.ready(this.voiceOf(n), FIRST_USE_CALIBRATION_WAIT_MS, signal);
   }
 
-  /** The narration's shaper, from its voice's profile as it is now: the gain stays fixed for the whole narration. */
-  shaperFor(n: Narration): NarrationShaper {
-    const { playout, roomId, engine, voices, shaping } = this.deps;
+  /**
+   * Tells the playout how to shape the narration, from its voice's profile as it is now (the gain stays
+   * fixed for the whole narration). Before its first chunk is submitted.
+   */
+  shape(n: Narration): void {
+    const { playout, roomId, voices, shaping } = this.deps;
     const voice = this.voiceOf(n);
     const gain = this.loudness ? voices!.gain(voice) : 1;
     n.gainDb = 20 * Math.log10(gain);
-    return new NarrationShaper(
-      {
-        sampleRate: engine.sampleRate,
-        seams: this.seams,
-        silenceThreshold: voices?.silenceThreshold(voice) ?? 0,
-        gain,
-        ceilingDbtp: this.loudness ? shaping!.loudness.truePeakDbtp : null,
-        meter: this.loudness,
-      },
-      (chunkIndex, samples) => {
-        if (!n.abort.signal.aborted) playout.push(roomId, n.id, chunkIndex, samples);
-      },
-    );
+    const params: ShapingParams = {
+      seams: this.seams,
+      silenceThreshold: voices?.silenceThreshold(voice) ?? 0,
+      gain,
+      ceilingDbtp: this.loudness ? shaping!.loudness.truePeakDbtp : null,
+      meter: this.loudness,
+    };
+    playout.shapeNarration(roomId, n.id, params);
   }
 
   /** What the engine reads after `chunk` for its intonation (TtsChunk.continuation); undefined with seams off. */
@@ -95,16 +93,15 @@ export class RoomShaping {
     return chunk.boundary === 'sentence' && endsParagraph(chunk.text) ? pause * this.deps.shaping!.seams.paragraphScale : pause;
   }
 
-  /** The narration's audio is complete: flushes the shaper and feeds its measured loudness back to the voice. */
-  finish(n: Narration, shaper: NarrationShaper): void {
-    shaper.end();
-    if (!shaper.inputMeter || !shaper.outputMeter) return;
-    n.loudnessLufs = shaper.outputMeter.integratedLufs();
+  /** The playout shaped the narration's audio (`shaped` event): its loudness goes to the report and back to the voice. */
+  observe(n: Narration, shaped: Extract<PlayoutEvent, { type: 'shaped' }>): void {
+    n.loudnessLufs = shaped.outputLufs;
+    if (!this.loudness || shaped.inputLufs === null) return;
     this.deps.voices!.observe(this.voiceOf(n), {
-      inputLufs: shaper.inputMeter.integratedLufs(),
-      outputLufs: n.loudnessLufs,
+      inputLufs: shaped.inputLufs,
+      outputLufs: shaped.outputLufs ?? -Infinity,
       gainDb: n.gainDb,
-      seconds: shaper.inputMeter.gatedSeconds,
+      seconds: shaped.gatedSeconds,
     });
   }
 }

@@ -5,17 +5,22 @@
  *
  * Sinks are built here, from this thread's own plugin-host container
  * (`buildContainer(config)`), because sinks hold devices and files that must live on
- * the thread that writes to them.
+ * the thread that writes to them. Network sinks (`AudioSinkFactory.networkThread`) are built
+ * and written on sink workers instead ({@link SinkWorkerPool}), fed through shared memory, so
+ * their encoding and sends never lengthen a tick (`playout.sinkWorkers: 0` keeps them here).
  */
 import 'reflect-metadata';
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TOKENS } from '../tokens.ts';
 import { buildContainer } from '../host/plugin-host.ts';
 import { createLogger } from '../observability/log.ts';
 import type { AudioFrame, AudioSink, AudioSinkFactory } from '../sinks/audio-sink.ts';
 import { FrameClock } from '../clock/frame-clock.ts';
+import { SinkWorkerPool, defaultSinkWorkers } from '../sinks/sink-worker-pool.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { RoomPlayout } from './room-playout.ts';
+import { LatencyWindow } from '../observability/latency-window.ts';
+import type { AssembledMessage } from './assembly-protocol.ts';
 import type { OpenRoomOptions, PlayoutEvent } from './playout.ts';
 import { sharedViews, type FromWorker, type PlayoutWorkerData, type ToWorker } from './playout-protocol.ts';
 
@@ -27,7 +32,11 @@ interface Room {
 
 const port = parentPort!;
 const data = workerData as PlayoutWorkerData;
-const shared = sharedViews(data.consumedSab, data.ticksSab);
+const shared = sharedViews(data);
+/** The assembly thread's port: shaped audio in chunk order (assembly-protocol.ts), not through the main thread. */
+let assembly: MessagePort | null = null;
+/** Assembly thread posting a block → the block in the room's FIFO, ms. */
+const hops = new LatencyWindow(4096);
 const log = createLogger(data.config.log.level, 'playout');
 const rooms = new Map<string, Room>();
 /**
@@ -41,8 +50,14 @@ let tickMs = 0;
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 const emit = (event: PlayoutEvent): void => post({ type: 'event', event });
+/** Sink workers for network sinks (`AudioSinkFactory.networkThread`); null with `playout.sinkWorkers: 0`: they run on this thread. */
+const sinkWorkers = data.config.playout.sinkWorkers ?? defaultSinkWorkers();
+const sinkPool = sinkWorkers > 0
+  ? new SinkWorkerPool(data.config, sinkWorkers, (roomId, sink, message) => emit({ type: 'sink-error', roomId, sink, message }), log)
+  : null;
 
 function publish(room: Room): void {
+  Atomics.store(shared.pushed, room.slot, BigInt(room.playout.pushedSamples));
   Atomics.store(shared.consumed, room.slot, BigInt(room.playout.consumedSamples));
   Atomics.add(shared.ticks, room.slot, 1);
   Atomics.notify(shared.ticks, room.slot);
@@ -66,22 +81,24 @@ function writeSinks(room: Room, frame: AudioFrame): void {
 /** Handles a message from the main thread; set once the sinks' container is built. */
 let handleMessage: ((msg: ToWorker) => void) | null = null;
 
-function onTick(): void {
+function onTick(_slot: number, dueMs: number): void {
   // The clock's precise wait before a slot blocks this thread's event loop for ~2 ms;
   // audio or a cancel posted in that window would otherwise miss this slot by a whole
   // frame (20 ms of TTFA). Take what is already queued before making the frame.
   if (handleMessage) {
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handleMessage(m.message as ToWorker);
+    if (assembly) for (let m = receiveMessageOnPort(assembly); m; m = receiveMessageOnPort(assembly)) handleMessage(m.message as ToWorker);
   }
   const start = performance.now();
   for (const room of rooms.values()) {
-    const frame = room.playout.nextFrame(nowMs());
+    const frame = room.playout.nextFrame(nowMs(), dueMs);
     if (frame) {
       writeSinks(room, frame);
       roomFrames++;
     }
     publish(room);
   }
+  sinkPool?.ring(); // one wake-up for every sink worker, whatever the number of rooms
   tickMs += performance.now() - start;
 }
 
@@ -95,19 +112,27 @@ async function openRoom(roomId: string, slot: number, options: OpenRoomOptions, 
   const playout = new RoomPlayout({ roomId, sampleRate, prebufferMs, maxBufferedMs, gapMs, interruptGapMs }, emit);
   const sinks: AudioSink[] = [];
   const roomLog = log.child({ roomId });
+  const remote = sinkPool ? SinkWorkerPool.remoteNames(options.sinks, factories) : [];
   try {
     for (const name of options.sinks) {
+      if (remote.includes(name)) continue;
       const factory = factories.find((f) => f.name === name)!;
       const sink = await factory.create({
         roomId, sampleRate: playout.sampleRate, frameSamples: playout.frameSamples, wavPath: options.wavPath, log: roomLog.child({ sink: name }),
       });
       if (sink) sinks.push(sink);
     }
+    if (remote.length > 0) {
+      const ctx = { roomId, sampleRate: playout.sampleRate, frameSamples: playout.frameSamples, wavPath: options.wavPath };
+      const proxy = await sinkPool!.open(ctx, remote);
+      if (proxy) sinks.push(proxy);
+    }
   } catch (err) {
     await Promise.allSettled(sinks.map((s) => s.close()));
     throw err;
   }
   Atomics.store(shared.consumed, slot, 0n);
+  Atomics.store(shared.pushed, slot, 0n);
   rooms.set(roomId, { playout, sinks, slot });
 }
 
@@ -148,22 +173,30 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
     return void reply(msg.id, done.then(() => opened));
   }
   if (msg.type === 'close') return void reply(msg.id, closeRoom(msg.roomId));
+  if (msg.type === 'assembly') {
+    assembly = msg.port;
+    assembly.on('message', (m: AssembledMessage) => handle(m, factories, clock));
+    return;
+  }
   if (msg.type === 'stats') {
-    const stats = { clock: clock.stats(), roomFrames, msPerRoomFrame: roomFrames ? tickMs / roomFrames : 0, rooms: rooms.size };
+    const stats = { clock: clock.stats(), roomFrames, msPerRoomFrame: roomFrames ? tickMs / roomFrames : 0, rooms: rooms.size, fifoHopMs: hops.summary() };
     return void reply(msg.id, Promise.resolve(stats));
   }
   if (msg.type === 'shutdown') {
     return void reply(msg.id, (async () => {
       await Promise.all([...opening.values()].map((o) => o.done));
       await Promise.all([...rooms.keys()].map(closeRoom));
+      await sinkPool?.close();
       clock.stop();
     })());
   }
-  const held = opening.get(msg.roomId)?.held;
+  const { roomId } = msg;
+  const held = opening.get(roomId)?.held;
   if (held) return void held.push(msg);
-  const room = rooms.get(msg.roomId);
+  const room = rooms.get(roomId);
   if (!room) {
-    log.warn({ roomId: msg.roomId, type: msg.type }, 'playout message for a room that is not open; ignored');
+    // Late audio of a room that just closed is normal; anything else is worth a line.
+    if (msg.type !== 'push' && msg.type !== 'end-narration') log.warn({ roomId, type: msg.type }, 'playout message for a room that is not open; ignored');
     return;
   }
   const now = nowMs();
@@ -171,8 +204,8 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
   try {
     switch (msg.type) {
       case 'begin': p.beginNarration(msg.narrationId, now); break;
-      case 'push': p.push(msg.narrationId, msg.chunkIndex, msg.samples, now); break;
-      case 'end': p.endNarration(msg.narrationId, now); break;
+      case 'push': hops.note(now - msg.postedAtMs); p.push(msg.narrationId, msg.chunkIndex, msg.samples, now); break;
+      case 'end-narration': p.endNarration(msg.narrationId, now); break;
       case 'pause': p.pause(now); break;
       case 'resume': p.resume(now); break;
       case 'rtf': p.setRtf(msg.rtf); break;
@@ -181,13 +214,14 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
         const frame = p.cancel(msg.narrationIds, msg.requestedAtMs, nowMs(), msg.breath);
         if (frame) {
           writeSinks(room, frame);
+          sinkPool?.ring();
           roomFrames++;
         }
         break;
       }
     }
   } catch (err) {
-    log.error({ roomId: msg.roomId, type: msg.type, err }, 'playout message failed');
+    log.error({ roomId, type: msg.type, err }, 'playout message failed');
   }
   publish(room);
 }

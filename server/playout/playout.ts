@@ -1,10 +1,13 @@
 /**
- * The playout contract: FIFO → pre-buffer gate → seams → frame clock → sinks,
- * for every room of the process, run off the game loop (a worker thread).
+ * The playout contract: assembly (chunk order, shaping) → FIFO → pre-buffer gate → seams → frame
+ * clock → sinks, for every room of the process, run off the game loop (ThreadedPlayout: an assembly
+ * thread and a playout thread; engine workers may post audio to the first directly).
  *
  * The main thread (narration, synthesis) talks to it only through this
  * interface; timestamps are epoch ms from `nowMs()` so they compare across threads.
  */
+
+import type { MessagePort } from 'node:worker_threads';
 
 /** Narration status of a room as players see it (room state `status`). */
 export type PlayoutStatus = 'idle' | 'buffering' | 'speaking' | 'paused';
@@ -25,6 +28,45 @@ export interface OpenRoomOptions {
   readonly gapMs?: number;
   /** Silence after an interrupt's fade-out frame before the next narration, ms (default 0). */
   readonly interruptGapMs?: number;
+}
+
+/**
+ * Where one chunk's audio goes, and what the assembly thread does once the chunk is complete
+ * (issue 13: engine workers post blocks straight to the assembly thread with this tag, so audio
+ * never waits on the main thread). Structured-cloneable.
+ */
+export interface ChunkRoute {
+  readonly roomId: string;
+  readonly narrationId: string;
+  /** The chunk's index in its narration (captions; TextChunk.index). */
+  readonly chunkIndex: number;
+  /**
+   * Position among the narration's chunks sent to synthesis, 0, 1, 2…: the playout plays chunks in
+   * this order (whitespace-only chunks are never synthesized, so `chunkIndex` may skip).
+   */
+  readonly order: number;
+  /** Silence between this chunk's last sound and the next chunk's first, ms (0 = none; RoomShaping.pauseAfter). */
+  readonly pauseAfterMs: number;
+  /**
+   * The narration's last chunk, when known at submission (its text was complete). Otherwise the
+   * playout learns it from the next chunk's first block or from `endNarration`, and holds the
+   * chunk's last few ms (its fade-out) until then, so a narration never ends on an inserted pause.
+   */
+  readonly last: boolean;
+}
+
+/** How a narration's audio is shaped on its way into the FIFO (NarrationShaper's options, issue 12). */
+export interface ShapingParams {
+  /** Trim each chunk's edge silence and insert the voice's pauses (false: join fades only). */
+  readonly seams: boolean;
+  /** Linear amplitude under which a sample counts as silence, in [0, 1). */
+  readonly silenceThreshold: number;
+  /** Linear gain of the whole narration (1 = none). */
+  readonly gain: number;
+  /** True-peak ceiling, dBTP; null = no limiter. */
+  readonly ceilingDbtp: number | null;
+  /** Measure loudness before the gain and after the limiter (reported in a `shaped` event). */
+  readonly meter: boolean;
 }
 
 /** Per-narration figures the playout measured (the report's audio fields). */
@@ -56,7 +98,12 @@ export type PlayoutEvent =
   | { type: 'underrun'; roomId: string; narrationId: string; atMs: number }
   /** The narration's last frame was handed to sinks (drained or cancelled). */
   | { type: 'narration-end'; roomId: string; narrationId: string; stats: PlayoutNarrationStats }
-  | { type: 'sink-error'; roomId: string; sink: string; message: string };
+  | { type: 'sink-error'; roomId: string; sink: string; message: string }
+  /**
+   * The narration's audio is complete and shaped (before its `narration-end`): its loudness when
+   * metered, BS.1770 integrated, LUFS (null when not metered or too short to gate).
+   */
+  | { type: 'shaped'; roomId: string; narrationId: string; inputLufs: number | null; outputLufs: number | null; gatedSeconds: number };
 
 /** Process-wide playout, one handle on the main thread. */
 export interface Playout {
@@ -72,10 +119,32 @@ export interface Playout {
   closeRoom(roomId: string): Promise<void>;
   /** Declares a narration; its audio plays after the audio already queued for the room. */
   beginNarration(roomId: string, narrationId: string): void;
-  /** Appends synthesized audio: mono f32 in [-1, 1] at the room rate. The buffer is transferred. */
-  push(roomId: string, narrationId: string, chunkIndex: number, samples: Float32Array): void;
-  /** All chunks of the narration are synthesized: the gate may start it and it may drain. */
-  endNarration(roomId: string, narrationId: string): void;
+  /**
+   * How the narration's audio is shaped; sent once, before its first chunk is synthesized. Blocks that
+   * reach the assembly thread before it are held (they may come straight from an engine worker).
+   */
+  shapeNarration(roomId: string, narrationId: string, params: ShapingParams): void;
+  /**
+   * Appends synthesized audio of one chunk (for engines whose audio comes through this thread):
+   * mono f32 in [-1, 1] at the room rate. The buffer is transferred. Chunks play in `route.order`.
+   */
+  pushBlock(route: ChunkRoute, samples: Float32Array): void;
+  /**
+   * The chunk's audio is complete (or it failed): its pause follows and the next chunk may play.
+   * Idempotent: an engine worker that routes audio directly ends its chunks itself.
+   */
+  endChunk(route: ChunkRoute): void;
+  /**
+   * All of the narration's chunks are sent: `chunks` of them went to synthesis (orders 0…chunks−1).
+   * Once they are all ended, the narration's shaping is flushed and the gate may start and drain it.
+   */
+  endNarration(roomId: string, narrationId: string, chunks: number): void;
+  /**
+   * A new direct channel from an engine worker to the assembly thread: the engine's worker posts
+   * {@link ChunkRoute}-tagged blocks and chunk ends on the returned port (playout-protocol.ts
+   * `SourceMessage`). Optional: playouts without a thread of their own have none.
+   */
+  openSource?(): MessagePort;
   /**
    * Cancels narrations: drops their queued audio, fades out what is playing,
    * bumps the room generation. `narrationIds` null = every narration of the room.

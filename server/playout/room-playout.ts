@@ -15,6 +15,8 @@ export interface RoomPlayoutOptions extends Pick<OpenRoomOptions, 'sampleRate' |
 /** Playout-side state of one narration. */
 interface NarrationState {
   readonly id: string;
+  /** Declared by `beginNarration`; false while only its audio arrived (it came over another port first). */
+  declared: boolean;
   finished: boolean;
   frames: number;
   underruns: number;
@@ -58,6 +60,8 @@ export class RoomPlayout {
    * (pushed for a cancelled narration). pushed − consumed = buffered, across threads.
    */
   consumedSamples = 0;
+  /** Samples handed to `push` (queued, or consumed at once for a cancelled narration); buffered = pushed − consumed. */
+  pushedSamples = 0;
   private readonly queue: NarrationState[] = [];
   private readonly byId = new Map<string, NarrationState>();
   private readonly cancelledIds = new Set<string>();
@@ -114,11 +118,17 @@ export class RoomPlayout {
     return (this.fifo.bufferedSamples() * 1000) / this.sampleRate;
   }
 
-  /** Declares a narration; it plays after those already declared. Ignored for an id already declared or cancelled. */
-  beginNarration(narrationId: string, nowMs: number): void {
-    if (this.byId.has(narrationId) || this.cancelledIds.has(narrationId)) return;
+  /**
+   * Declares a narration; it plays after those already declared. Ignored for an id already declared
+   * or cancelled.
+   * @param declared false when `push` declares it because its audio came first (see `cancel`)
+   */
+  beginNarration(narrationId: string, nowMs: number, declared = true): void {
+    const known = this.byId.get(narrationId);
+    if (known) known.declared ||= declared;
+    if (known || this.cancelledIds.has(narrationId)) return;
     const n: NarrationState = {
-      id: narrationId, finished: false, frames: 0, underruns: 0, gapMs: 0,
+      id: narrationId, declared, finished: false, frames: 0, underruns: 0, gapMs: 0,
       paused: false, firstBlockAtMs: null, firstFrameAtMs: null, lastFrameAtMs: null,
     };
     this.queue.push(n);
@@ -132,12 +142,13 @@ export class RoomPlayout {
    * declared; blocks of a cancelled one are ignored.
    */
   push(narrationId: string, chunkIndex: number, samples: Float32Array, nowMs: number): void {
+    this.pushedSamples += samples.length;
     if (this.cancelledIds.has(narrationId)) {
       this.consumedSamples += samples.length;
       return;
     }
     if (samples.length === 0) return;
-    if (!this.byId.has(narrationId)) this.beginNarration(narrationId, nowMs);
+    if (!this.byId.has(narrationId)) this.beginNarration(narrationId, nowMs, false);
     this.byId.get(narrationId)!.firstBlockAtMs ??= nowMs;
     this.fifo.push(narrationId, chunkIndex, samples);
   }
@@ -187,7 +198,9 @@ export class RoomPlayout {
    */
   cancel(narrationIds: readonly string[] | null, requestedAtMs: number, nowMs: number, breath = false): AudioFrame | null {
     const wanted = narrationIds === null ? null : new Set(narrationIds);
-    const targets = this.queue.filter((n) => wanted === null || wanted.has(n.id));
+    // A cancel of all means the narrations declared before it: one only audio spoke of is newer (its
+    // audio, from the assembly thread's port, overtook the main thread's cancel and declaration).
+    const targets = this.queue.filter((n) => (wanted === null ? n.declared : wanted.has(n.id)));
     for (const id of wanted ?? []) this.rememberCancel(id);
     this.generationValue++;
     const head = this.queue[0];
@@ -214,9 +227,10 @@ export class RoomPlayout {
    * The room's frame for the next slot: audio of the playing narration, or silence
    * (idle, buffering, underrun, paused). Emits status, chunk-start, underrun and narration-end events.
    * @param nowMs epoch ms at which the frame is handed to the sinks
+   * @param dueMs the clock slot the frame is made for, epoch ms ({@link AudioFrame.dueMs}); default `nowMs`
    * @returns null when the slot was already taken by a cancel's immediate fade-out frame
    */
-  nextFrame(nowMs: number): AudioFrame | null {
+  nextFrame(nowMs: number, dueMs: number = nowMs): AudioFrame | null {
     if (this.earlyFrames > 0) {
       this.earlyFrames--;
       return null;
@@ -236,7 +250,7 @@ export class RoomPlayout {
     } else {
       playing = this.advance(nowMs);
     }
-    const frame = playing ? this.makeFrame(playing, nowMs) : this.makeFrame(null, nowMs);
+    const frame = this.makeFrame(playing, nowMs, dueMs);
     if (playing && !this.isPaused && playing.finished && this.fifo.bufferedSamples(playing.id) === 0) {
       this.finish(playing, { cancelled: false, cancelLatencyMs: null });
       this.gate.reset();
@@ -292,7 +306,7 @@ export class RoomPlayout {
     }
   }
 
-  private makeFrame(n: NarrationState | null, nowMs: number): AudioFrame {
+  private makeFrame(n: NarrationState | null, nowMs: number, dueMs: number = nowMs): AudioFrame {
     if (n) {
       n.frames++;
       n.firstFrameAtMs ??= nowMs;
@@ -306,6 +320,7 @@ export class RoomPlayout {
       narrationId: n ? n.id : null,
       generation: this.generationValue,
       timeMs: nowMs,
+      dueMs,
     };
   }
 

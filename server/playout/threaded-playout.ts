@@ -1,8 +1,9 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { AssemblyThread } from './assembly-thread.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { abortError } from '../synthesis/tts-engine.ts';
-import { siblingModule, spawnWorker } from '../threads/spawn-worker.ts';
-import type { OpenRoomOptions, Playout, PlayoutEvent } from './playout.ts';
+import { nowMs, siblingModule, spawnWorker } from '../threads/spawn-worker.ts';
+import type { ChunkRoute, OpenRoomOptions, Playout, PlayoutEvent, ShapingParams } from './playout.ts';
 import {
   createShared, sharedViews, type FromWorker, type PlayoutShared, type PlayoutThreadStats,
   type PlayoutWorkerData, type ReplyMessage, type ToWorker,
@@ -20,8 +21,6 @@ interface RoomHandle {
   readonly slot: number;
   readonly sampleRate: number;
   readonly maxBufferedMs: number;
-  /** Samples pushed from this thread. */
-  pushed: number;
   closed: boolean;
 }
 
@@ -38,8 +37,9 @@ const SPACE_RECHECK_MS = 200;
 /**
  * The main thread's handle on the playout worker (server/playout/playout-worker.ts):
  * one worker per process runs every room's playout under one frame clock.
- * Commands are messages (push transfers the samples' buffer); `bufferedMs` reads
- * shared memory, so it needs no round trip.
+ * Commands are messages; audio goes to the worker straight from engine workers ({@link openSource})
+ * or, for engines without a port of their own, through {@link pushBlock} (the buffer is transferred).
+ * `bufferedMs` reads shared memory, so it needs no round trip.
  */
 export class ThreadedPlayout implements Playout {
   private readonly rooms = new Map<string, RoomHandle>();
@@ -48,6 +48,8 @@ export class ThreadedPlayout implements Playout {
   private readonly pending = new Map<number, { resolve(r: ReplyMessage): void; reject(err: Error): void }>();
   private nextId = 1;
   private exited: Error | null = null;
+
+  private assembly!: AssemblyThread;
 
   private constructor(
     private readonly worker: Worker,
@@ -66,8 +68,8 @@ export class ThreadedPlayout implements Playout {
    */
   static async start(options: ThreadedPlayoutOptions): Promise<ThreadedPlayout> {
     const maxRooms = options.maxRooms ?? 256;
-    const { consumedSab, ticksSab } = createShared(maxRooms);
-    const data: PlayoutWorkerData = { config: options.config, consumedSab, ticksSab };
+    const buffers = createShared(maxRooms);
+    const data: PlayoutWorkerData = { config: options.config, ...buffers };
     const worker = spawnWorker(siblingModule('./playout-worker', import.meta.url), data as unknown as Record<string, unknown>);
     await new Promise<void>((resolve, reject) => {
       const onMsg = (msg: FromWorker) => {
@@ -84,7 +86,18 @@ export class ThreadedPlayout implements Playout {
       worker.on('message', onMsg);
       worker.on('error', onErr);
     });
-    return new ThreadedPlayout(worker, sharedViews(consumedSab, ticksSab), maxRooms);
+    const playout = new ThreadedPlayout(worker, sharedViews(buffers), maxRooms);
+    try {
+      playout.assembly = await AssemblyThread.start(
+        options.config.log.level,
+        (port) => worker.postMessage({ type: 'assembly', port } satisfies ToWorker, [port]),
+        (event) => playout.deliver(event),
+      );
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    return playout;
   }
 
   /**
@@ -97,10 +110,12 @@ export class ThreadedPlayout implements Playout {
     if (this.rooms.has(roomId)) throw new Error(`room ${roomId} is already open`);
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new Error(`cannot open room ${roomId}: all ${this.shared.ticks.length} playout slots are in use`);
-    const handle: RoomHandle = { slot, sampleRate: options.sampleRate, maxBufferedMs: options.maxBufferedMs, pushed: 0, closed: false };
+    const handle: RoomHandle = { slot, sampleRate: options.sampleRate, maxBufferedMs: options.maxBufferedMs, closed: false };
     this.rooms.set(roomId, handle);
-    // The slot's last room left its count behind; audio pushed before the worker opens is counted from 0.
+    // The slot's last room left its counts behind; until the worker opens this one, nothing is buffered.
+    Atomics.store(this.shared.pushed, slot, 0n);
     Atomics.store(this.shared.consumed, slot, 0n);
+    this.assembly.send({ type: 'open', roomId, sampleRate: options.sampleRate });
     return this.request({ type: 'open', id: 0, roomId, slot, options: { ...options, sinks: [...options.sinks] } }).then(
       () => undefined,
       (err: unknown) => {
@@ -117,27 +132,52 @@ export class ThreadedPlayout implements Playout {
     try {
       await this.request({ type: 'close', id: 0, roomId });
     } finally {
+      this.assembly.send({ type: 'close', roomId });
       this.release(roomId, room);
     }
   }
 
   beginNarration(roomId: string, narrationId: string): void {
     this.send(roomId, { type: 'begin', roomId, narrationId });
+    this.assembly.send({ type: 'begin', roomId, narrationId });
   }
 
-  push(roomId: string, narrationId: string, chunkIndex: number, samples: Float32Array): void {
-    const room = this.room(roomId);
-    room.pushed += samples.length;
+  shapeNarration(roomId: string, narrationId: string, params: ShapingParams): void {
+    this.room(roomId);
+    this.assembly.send({ type: 'shape', roomId, narrationId, params });
+  }
+
+  pushBlock(route: ChunkRoute, samples: Float32Array): void {
+    this.room(route.roomId);
     const transfer = samples.buffer instanceof ArrayBuffer ? [samples.buffer] : [];
-    this.worker.postMessage({ type: 'push', roomId, narrationId, chunkIndex, samples } satisfies ToWorker, transfer);
+    this.assembly.send({ type: 'block', route, samples, postedAtMs: nowMs(), relayed: true }, transfer);
   }
 
-  endNarration(roomId: string, narrationId: string): void {
-    this.send(roomId, { type: 'end', roomId, narrationId });
+  endChunk(route: ChunkRoute): void {
+    this.room(route.roomId);
+    this.assembly.send({ type: 'chunk-end', route });
+  }
+
+  endNarration(roomId: string, narrationId: string, chunks: number): void {
+    this.room(roomId);
+    this.assembly.send({ type: 'end', roomId, narrationId, chunks });
+  }
+
+  /**
+   * A direct channel from an engine worker to the assembly thread, then on to the playout thread
+   * (issue 13): hand the returned port to the worker (transfer it), which posts `SourceMessage`s on
+   * it; no main thread on the way, so a stalled game loop does not delay audio on its way to the FIFO.
+   * @throws Error after the playout closed
+   */
+  openSource(): MessagePort {
+    if (this.exited) throw this.exited;
+    return this.assembly.openSource();
   }
 
   cancel(roomId: string, narrationIds: readonly string[] | null, requestedAtMs: number, breath = false): void {
-    this.send(roomId, { type: 'cancel', roomId, narrationIds: narrationIds ? [...narrationIds] : null, requestedAtMs, breath });
+    const ids = narrationIds ? [...narrationIds] : null;
+    this.send(roomId, { type: 'cancel', roomId, narrationIds: ids, requestedAtMs, breath });
+    this.assembly.send({ type: 'cancel', roomId, narrationIds: ids });
   }
 
   pause(roomId: string): void {
@@ -153,12 +193,22 @@ export class ThreadedPlayout implements Playout {
     this.send(roomId, { type: 'rtf', roomId, rtf });
   }
 
-  /** Pushed here minus consumed on the worker (shared memory), ms; 0 for a room that is not open. */
+  /** Pushed minus consumed on the worker (shared memory), ms; 0 for a room that is not open. */
   bufferedMs(roomId: string): number {
     const room = this.rooms.get(roomId);
     if (!room) return 0;
-    const consumed = Number(Atomics.load(this.shared.consumed, room.slot));
-    return (Math.max(0, room.pushed - consumed) * 1000) / room.sampleRate;
+    const pushed = Atomics.load(this.shared.pushed, room.slot);
+    const consumed = Atomics.load(this.shared.consumed, room.slot);
+    return (Math.max(0, Number(pushed - consumed)) * 1000) / room.sampleRate;
+  }
+
+  /**
+   * Audio that reached the room's FIFO on the playout thread since the room opened, ms (shared memory,
+   * no round trip): it grows while synthesis delivers, whether or not this thread is free to run.
+   */
+  receivedMs(roomId: string): number {
+    const room = this.rooms.get(roomId);
+    return room ? (Number(Atomics.load(this.shared.pushed, room.slot)) * 1000) / room.sampleRate : 0;
   }
 
   /** @throws AbortError when `signal` aborts; Error when the room is closed meanwhile */
@@ -188,10 +238,13 @@ export class ThreadedPlayout implements Playout {
     return () => this.listeners.delete(listener);
   }
 
-  /** The worker's clock jitter and per-room-frame cost (for the benchmark). */
-  async stats(): Promise<PlayoutThreadStats> {
-    const reply = await this.request({ type: 'stats', id: 0 });
-    return reply.stats!;
+  /**
+   * The worker's clock jitter, per-room-frame cost and block arrivals (for the benchmark).
+   * @param blocksSince block arrival latency over the blocks after this count only (an earlier `blocks.direct + blocks.relayed`)
+   */
+  async stats(blocksSince?: number): Promise<PlayoutThreadStats> {
+    const [reply, blocks] = await Promise.all([this.request({ type: 'stats', id: 0 }), this.assembly.stats(blocksSince)]);
+    return { ...reply.stats!, blocks };
   }
 
   /** Closes every room (WAV files finalized), stops the clock and ends the worker. Idempotent. */
@@ -200,7 +253,7 @@ export class ThreadedPlayout implements Playout {
     await this.request({ type: 'shutdown', id: 0 });
     this.rooms.clear();
     this.exited = new Error('playout is closed');
-    await this.worker.terminate();
+    await Promise.all([this.worker.terminate(), this.assembly.close()]);
   }
 
   /** Forgets a room and frees its slot, once (a failed open and the close behind it both end here). */
@@ -240,12 +293,17 @@ export class ThreadedPlayout implements Playout {
       this.pending.delete(msg.id);
       p?.resolve(msg);
     } else if (msg.type === 'event') {
-      for (const l of this.listeners) {
-        try {
-          l(msg.event);
-        } catch {
-          // A listener's bug must not stop event delivery to the others.
-        }
+      this.deliver(msg.event);
+    }
+  }
+
+  /** Hands an event (from the playout or the assembly thread) to every listener. */
+  private deliver(event: PlayoutEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's bug must not stop event delivery to the others.
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { abortError, type TtsChunk, type TtsEngine } from './tts-engine.ts';
+import type { ChunkRoute } from '../playout/playout.ts';
 import type { SynthesisPolicy, SynthesisPolicySource } from './synthesis-policy.ts';
 import { MinHeap } from './min-heap.ts';
 
@@ -18,8 +19,17 @@ export interface SynthesisJobRequest {
   readonly leadMs: number;
   /** Aborting it cancels the job: queued → never starts; in flight → the engine is aborted. */
   readonly signal: AbortSignal;
-  /** Receives each non-empty block as the engine yields it (mono f32 in [-1, 1] at the engine rate), in order. */
-  readonly onBlock: (block: Float32Array) => void;
+  /**
+   * Where the chunk's audio goes. With an engine that delivers audio straight to the assembly thread
+   * (`engine.direct`, connected), it goes there and `onBlock` gets only its length.
+   */
+  readonly route?: ChunkRoute;
+  /**
+   * Receives each non-empty block as the engine yields it, in order: the samples (mono f32 in [-1, 1]
+   * at the engine rate), or null when the engine posted them to the assembly thread itself; `samples`
+   * is the block's length either way.
+   */
+  readonly onBlock: (block: Float32Array | null, samples: number) => void;
 }
 
 /** What a finished job measured. */
@@ -32,6 +42,8 @@ export interface SynthesisJobResult {
   readonly waitedMs: number;
   /** Start of the job to its first block, ms (time to first byte); null when it yielded none. */
   readonly firstBlockMs: number | null;
+  /** The engine delivered the audio to the assembly thread itself (and ended the chunk there). */
+  readonly direct: boolean;
 }
 
 /** Options of {@link SynthesisScheduler}. */
@@ -87,8 +99,8 @@ interface RoomEntry {
  * room's job gets tag = max(room's previous tag + 1, tag of the last job started), so rooms
  * at equal priority are served round-robin and a newcomer cannot starve an old room.
  *
- * Bound: at most `max(1, policy.streams)` jobs run at once (streams 0 = CPU inference, one
- * at a time), per the seed tier table (shared/seeds 002: 2–3 streams high-end, 1–2 mid,
+ * Bound: at most `engine.parallelism` jobs run at once when the engine declares it (a CPU engine's
+ * worker threads), else `max(1, policy.streams)` (streams 0 = CPU inference, one at a time), per the seed tier table (shared/seeds 002: 2–3 streams high-end, 1–2 mid,
  * 1 sequential on modest cards). After each job its slot stays taken for `policy.yieldMs`
  * (the seed's "yield between chunks" on modest cards, so the game gets the GPU). A policy
  * change (VRAM pressure) applies to jobs not yet started; running ones finish.
@@ -128,9 +140,13 @@ export class SynthesisScheduler {
     return this.policyValue;
   }
 
-  /** Jobs allowed to run at once under the current policy (streams 0 = CPU → 1). */
+  /**
+   * Jobs allowed to run at once: the engine's own parallelism when it declares one (a CPU engine's
+   * workers: the GPU tier does not bound them), else the policy's streams (0 = CPU inference → 1).
+   */
   get concurrency(): number {
-    return Math.max(1, Math.floor(this.policyValue.streams));
+    const own = this.options.engine.parallelism;
+    return Math.max(1, Math.floor(own ?? this.policyValue.streams));
   }
 
   /** Rooms with a job queued or running: how many share the engine's streams right now. */
@@ -236,18 +252,23 @@ export class SynthesisScheduler {
     const startedAt = this.now();
     let samples = 0;
     let firstBlockMs: number | null = null;
+    const direct = req.route && engine.direct?.connected ? engine.direct : undefined;
     try {
-      for await (const block of engine.synthesize(req.chunk, req.voice, signal)) {
+      const blocks: AsyncIterable<Float32Array | number> = direct
+        ? direct.synthesize(req.chunk, req.voice, signal, req.route!)
+        : engine.synthesize(req.chunk, req.voice, signal);
+      for await (const block of blocks) {
         if (signal.aborted || job.state !== 'running') break;
-        if (block.length === 0) continue;
+        const length = typeof block === 'number' ? block : block.length;
+        if (length === 0) continue;
         if (firstBlockMs === null) firstBlockMs = this.now() - startedAt;
-        samples += block.length;
-        req.onBlock(block);
+        samples += length;
+        req.onBlock(typeof block === 'number' ? null : block, length);
       }
       if (job.state === 'running') {
         this.counters.completed++;
         this.settle(job);
-        job.resolve({ samples, synthesisMs: this.now() - startedAt, waitedMs: startedAt - job.submittedAtMs, firstBlockMs });
+        job.resolve({ samples, synthesisMs: this.now() - startedAt, waitedMs: startedAt - job.submittedAtMs, firstBlockMs, direct: direct !== undefined });
       }
     } catch (err) {
       if (job.state === 'running') {

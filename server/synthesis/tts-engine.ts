@@ -3,6 +3,9 @@
  * remote) implements it, and nothing in server/ knows more about an engine.
  */
 
+import type { MessagePort } from 'node:worker_threads';
+import type { ChunkRoute } from '../playout/playout.ts';
+
 /** One chunk of narration as the engine receives it. */
 export interface TtsChunk {
   /** Narration this chunk belongs to. */
@@ -53,6 +56,12 @@ export interface TtsEngine {
   maxChars(language: string): number;
   /** Speaking-rate estimate in characters of spoken text per second, for chunk duration estimates. */
   charsPerSecond(language: string): number;
+  /**
+   * Chunk jobs the engine runs at once on resources of its own (a CPU engine's worker threads), when
+   * that, not the GPU tier's `streams`, bounds it: the scheduler then runs this many at once.
+   * Undefined: the synthesis policy's streams decide (GPU engines).
+   */
+  readonly parallelism?: number;
   /** Warm the engine (load models, instantiate WASM). Called once at startup. */
   init(): Promise<void>;
   /**
@@ -67,8 +76,36 @@ export interface TtsEngine {
    * @throws Error naming the voice and the allowed ones
    */
   checkVoice?(voice: string, language: string): void;
+  /**
+   * Optional (issue 13): the engine's workers deliver audio straight to the assembly thread, so it
+   * never crosses the main thread. Engines without it stream blocks to the caller, which relays them.
+   */
+  readonly direct?: DirectAudio;
   /** Release threads, sessions and memory. */
   close(): Promise<void>;
+}
+
+/**
+ * An engine's direct audio path: its worker threads post each block of a routed chunk, tagged with the
+ * chunk's {@link ChunkRoute}, on a port to the assembly thread (`SourceMessage`s of
+ * server/playout/playout-protocol.ts), and end the chunk there when it is complete, failed or cancelled.
+ */
+export interface DirectAudio {
+  /**
+   * Connects the engine to the assembly thread: `openPort` gives a new port (one per worker thread,
+   * again when a worker is respawned). Call once, after `init()`.
+   */
+  connect(openPort: () => MessagePort): void;
+  /** True once connected: {@link synthesize} may be used. */
+  readonly connected: boolean;
+  /**
+   * Like {@link TtsEngine.synthesize}, but the audio goes to the assembly thread: yields each block's
+   * length in samples (at the engine rate) as it is posted, for the caller's counters. The engine
+   * ends the chunk on the assembly thread (`chunk-end`) before this iterator ends or rejects, except
+   * when its worker dies: the caller ends the chunk then (endChunk is idempotent).
+   * @throws as TtsEngine.synthesize; Error when not connected
+   */
+  synthesize(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal, route: ChunkRoute): AsyncIterable<number>;
 }
 
 /** Creates the `AbortError` engines reject with when their signal aborts. */

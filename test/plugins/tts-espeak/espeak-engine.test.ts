@@ -12,8 +12,9 @@ const LONG_EN =
   'while the paladin keeps watch.';
 const SHORT_PT = 'A porta antiga se abre rangendo, revelando um salão empoeirado iluminado por tochas tremeluzentes.';
 
+/** One worker unless the test says otherwise: these tests follow what one worker does with a queue. */
 function newEngine(options: Record<string, unknown> = {}): EspeakEngine {
-  return new EspeakEngine(espeakOptionsSchema.parse(options), pino({ level: 'silent' }));
+  return new EspeakEngine(espeakOptionsSchema.parse({ workers: 1, ...options }), pino({ level: 'silent' }));
 }
 
 function chunk(narrationId: string, text: string, language = 'en'): TtsChunk {

@@ -13,7 +13,7 @@ function run(thread: EspeakThread, id: number, text: string, voice = 'en-us'): {
   let finish!: (o: Outcome) => void;
   const finished = new Promise<Outcome>((resolve) => (finish = resolve));
   const handler: RequestHandler = {
-    onBlock: (b) => outcome.blocks.push(b),
+    onBlock: (b) => void (typeof b !== 'number' && outcome.blocks.push(b)),
     onDone: (d) => finish(Object.assign(outcome, { done: d })),
     onError: (e) => finish(Object.assign(outcome, { error: e })),
   };

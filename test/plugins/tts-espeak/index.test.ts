@@ -3,6 +3,7 @@ import { Container } from 'inversify';
 import { pino } from 'pino';
 import { TOKENS, pluginOptionsToken } from '../../../server/tokens.ts';
 import defaultPlugin, { plugin, EspeakEngine } from '../../../plugins/tts-espeak/index.ts';
+import { autoEspeakWorkers } from '../../../plugins/tts-espeak/options.ts';
 
 describe('tts-espeak plugin descriptor', () => {
   it('names itself tts-espeak and provides the espeak engine', () => {
@@ -12,7 +13,11 @@ describe('tts-espeak plugin descriptor', () => {
   });
 
   it('fills option defaults', () => {
-    expect(plugin.optionsSchema.parse({})).to.deep.equal({ voices: {}, rate: 175, pitch: 50, workers: 1 });
+    expect(plugin.optionsSchema.parse({})).to.deep.equal({ voices: {}, rate: 175, pitch: 50, workers: 'auto' });
+  });
+
+  it('sizes workers: auto from the cores, 1–4', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => autoEspeakWorkers(cores))).to.deep.equal([1, 2, 3, 4, 4]);
   });
 
   it('rejects an unknown option naming the key', () => {

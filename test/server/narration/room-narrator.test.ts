@@ -6,6 +6,7 @@ import { SynthesisScheduler } from '../../../server/synthesis/synthesis-schedule
 import { fixedPolicySource } from '../../../server/synthesis/synthesis-policy.ts';
 import { abortError, type TtsChunk } from '../../../server/synthesis/tts-engine.ts';
 import { NarrationMetrics } from '../../../server/observability/metrics.ts';
+import type { OpenRoomOptions } from '../../../server/playout/playout.ts';
 import { SimulatedTtsEngine, VirtualPlayout, passageOfSeconds } from '../../../bench/scenarios/scheduler-sim.ts';
 
 /** A simulated engine (test double for a GPU engine) whose chunk 0 starts late: later chunks finish first. */
@@ -31,12 +32,17 @@ class SlowFirstChunkEngine extends SimulatedTtsEngine {
   }
 }
 
-/** Records the chunk index of every push, in order. */
+/** Records the chunk index of every block that enters a room's FIFO (after the assembly), in order. */
 class RecordingPlayout extends VirtualPlayout {
   readonly pushed: number[] = [];
-  override push(roomId: string, narrationId: string, chunkIndex: number, samples: Float32Array): void {
-    this.pushed.push(chunkIndex);
-    super.push(roomId, narrationId, chunkIndex, samples);
+  override async openRoom(roomId: string, o: OpenRoomOptions): Promise<void> {
+    await super.openRoom(roomId, o);
+    const playout = this.rooms.get(roomId)!.playout;
+    const push = playout.push.bind(playout);
+    playout.push = (narrationId, chunkIndex, samples, now) => {
+      this.pushed.push(chunkIndex);
+      push(narrationId, chunkIndex, samples, now);
+    };
   }
 }
 

@@ -24,6 +24,20 @@ const tone = (n: number, v = 0.5) => new Float32Array(n).fill(v);
 const energy = (f: AudioFrame) => f.samples.reduce((a, s) => a + Math.abs(s), 0);
 
 describe('RoomPlayout', () => {
+  it('a cancel of all spares a narration whose audio came before its declaration (it is newer than the cancel)', () => {
+    const { room, events, run } = setup();
+    room.beginNarration('old', 1000);
+    room.push('old', 0, tone(FRAME * 10), 1000);
+    room.push('new', 0, tone(FRAME * 4), 1000); // the assembly thread's port overtook the main thread's
+    room.cancel(null, 1000, 1000);
+    room.beginNarration('new', 1000);
+    room.endNarration('new', 1000);
+    run(10);
+    const ends = events.filter((e): e is Extract<PlayoutEvent, { type: 'narration-end' }> => e.type === 'narration-end');
+    expect(ends.map((e) => [e.narrationId, e.stats.cancelled])).to.deep.equal([['old', true], ['new', false]]);
+    expect(ends[1]!.stats.audioMs).to.equal(80);
+  });
+
   it('emits silence frames with continuous seq while idle', () => {
     const { frames, run } = setup();
     run(3);

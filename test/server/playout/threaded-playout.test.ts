@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as wavefileNs from 'wavefile';
 import { AppConfigSchema } from '../../../server/config/schema.ts';
 import { ThreadedPlayout } from '../../../server/playout/threaded-playout.ts';
-import type { OpenRoomOptions, PlayoutEvent } from '../../../server/playout/playout.ts';
+import type { ChunkRoute, OpenRoomOptions, PlayoutEvent, ShapingParams } from '../../../server/playout/playout.ts';
 import { nowMs } from '../../../server/threads/spawn-worker.ts';
 import { CAPTURE_CHANNEL, type CapturedFrame } from '../../fixtures/plugins/capture-sink/index.ts';
 
@@ -25,6 +25,26 @@ const room = (over: Partial<OpenRoomOptions> = {}): OpenRoomOptions => ({
 });
 const tone = (ms: number, v = 0.3) => new Float32Array(Math.round((RATE * ms) / 1000)).fill(v);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** No seams, no loudness: blocks reach the FIFO as sent, but for the 5 ms join fades at chunk edges. */
+const UNSHAPED: ShapingParams = { seams: false, silenceThreshold: 0, gain: 1, ceilingDbtp: null, meter: false };
+/** Chunks sent per room and narration, for endNarration. */
+const sent = new Map<string, number>();
+function begin(p: ThreadedPlayout, roomId: string, narrationId: string): void {
+  p.beginNarration(roomId, narrationId);
+  p.shapeNarration(roomId, narrationId, UNSHAPED);
+}
+/** Sends one whole chunk, relayed through this thread as an engine without a direct path does. */
+function push(p: ThreadedPlayout, roomId: string, narrationId: string, order: number, samples: Float32Array): void {
+  const route: ChunkRoute = { roomId, narrationId, chunkIndex: order, order, pauseAfterMs: 0, last: false };
+  p.pushBlock(route, samples);
+  p.endChunk(route);
+  const key = `${roomId}/${narrationId}`;
+  sent.set(key, Math.max(sent.get(key) ?? 0, order + 1));
+}
+function finish(p: ThreadedPlayout, roomId: string, narrationId: string): void {
+  p.endNarration(roomId, narrationId, sent.get(`${roomId}/${narrationId}`) ?? 0);
+}
 
 /** Frames the capture sink saw on the playout thread, per room. */
 function capture() {
@@ -71,9 +91,9 @@ describe('ThreadedPlayout', function () {
 
   it('keeps frames continuous with no gap > 60 ms while the main thread busy-loops 100 ms', async () => {
     await playout.openRoom('stall', room());
-    playout.beginNarration('stall', 'n1');
-    playout.push('stall', 'n1', 0, tone(1500));
-    playout.endNarration('stall', 'n1');
+    begin(playout, 'stall', 'n1');
+    push(playout, 'stall', 'n1', 0, tone(1500));
+    finish(playout, 'stall', 'n1');
     await sleep(300);
     const until = performance.now() + 100;
     while (performance.now() < until) {
@@ -93,12 +113,12 @@ describe('ThreadedPlayout', function () {
 
   it('counts underruns when audio arrives slower than real time', async () => {
     await playout.openRoom('slow', room({ prebufferMs: 20 }));
-    playout.beginNarration('slow', 'n1');
+    begin(playout, 'slow', 'n1');
     for (let i = 0; i < 4; i++) {
-      playout.push('slow', 'n1', i, tone(60));
+      push(playout, 'slow', 'n1', i, tone(60));
       await sleep(200);
     }
-    playout.endNarration('slow', 'n1');
+    finish(playout, 'slow', 'n1');
     await sleep(200);
     const end = events.find((e) => e.type === 'narration-end' && e.roomId === 'slow') as Extract<PlayoutEvent, { type: 'narration-end' }>;
     expect(end, 'narration-end').to.not.equal(undefined);
@@ -112,8 +132,8 @@ describe('ThreadedPlayout', function () {
     await playout.openRoom('A', room());
     await playout.openRoom('B', room());
     for (const r of ['A', 'B']) {
-      playout.beginNarration(r, `${r}1`);
-      playout.push(r, `${r}1`, 0, tone(3000));
+      begin(playout, r, `${r}1`);
+      push(playout, r, `${r}1`, 0, tone(3000));
     }
     await sleep(300);
     const requestedAt = nowMs();
@@ -140,16 +160,20 @@ describe('ThreadedPlayout', function () {
 
   it('reads bufferedMs without a round trip and releases waitForSpace once the room drains below max', async () => {
     await playout.openRoom('bp', room({ maxBufferedMs: 500 }));
-    playout.beginNarration('bp', 'n1');
-    playout.push('bp', 'n1', 0, tone(800));
-    expect(playout.bufferedMs('bp')).to.be.closeTo(800, 0.1);
+    begin(playout, 'bp', 'n1');
+    push(playout, 'bp', 'n1', 0, tone(800));
+    // Counted where the audio lands (the worker's FIFO); the chunk's last 5 ms (its fade-out) wait
+    // until the playout knows whether another chunk follows.
+    while (playout.bufferedMs('bp') === 0) await sleep(1);
+    expect(playout.bufferedMs('bp')).to.be.closeTo(795, 0.1);
     const t0 = performance.now();
     await playout.waitForSpace('bp', new AbortController().signal);
     const waited = performance.now() - t0;
     expect(playout.bufferedMs('bp')).to.be.below(500);
     expect(waited).to.be.at.least(200); // 300 ms of audio had to play first
     const ac = new AbortController();
-    playout.push('bp', 'n1', 1, tone(2000));
+    push(playout, 'bp', 'n1', 1, tone(2000));
+    while (playout.bufferedMs('bp') < 500) await sleep(1); // landed in the FIFO
     const pending = playout.waitForSpace('bp', ac.signal);
     ac.abort();
     const err = await pending.then(() => null, (e: unknown) => e);
@@ -162,9 +186,9 @@ describe('ThreadedPlayout', function () {
     try {
       // The wav sink opens its file asynchronously: the narration below reaches the worker before the room is open.
       const opened = playout.openRoom('early', room({ sinks: ['wav', 'capture'], wavPath: join(dir, 'early.wav') }));
-      playout.beginNarration('early', 'n1');
-      playout.push('early', 'n1', 0, tone(300));
-      playout.endNarration('early', 'n1');
+      begin(playout, 'early', 'n1');
+      push(playout, 'early', 'n1', 0, tone(300));
+      finish(playout, 'early', 'n1');
       await opened;
       const until = Date.now() + 5000;
       let end: Extract<PlayoutEvent, { type: 'narration-end' }> | undefined;
@@ -226,9 +250,9 @@ describe('ThreadedPlayout sinks', function () {
     try {
       const wavPath = join(dir, 'room.wav');
       await playout.openRoom('w', room({ sinks: ['capture', 'wav'], wavPath }));
-      playout.beginNarration('w', 'n1');
-      playout.push('w', 'n1', 0, tone(200));
-      playout.endNarration('w', 'n1');
+      begin(playout, 'w', 'n1');
+      push(playout, 'w', 'n1', 0, tone(200));
+      finish(playout, 'w', 'n1');
       await sleep(400);
       await playout.closeRoom('w');
       const err = events.find((e) => e.type === 'sink-error');

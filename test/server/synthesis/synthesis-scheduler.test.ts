@@ -81,7 +81,7 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function job(roomId: string, narrationId: string, index: number, leadMs: number, signal = new AbortController().signal, onBlock = (_b: Float32Array) => {}): SynthesisJobRequest {
+function job(roomId: string, narrationId: string, index: number, leadMs: number, signal = new AbortController().signal, onBlock = (_b: Float32Array | null, _samples: number) => {}): SynthesisJobRequest {
   return { roomId, narrationId, chunk: { narrationId, index, text: 'words', language: 'en' }, leadMs, signal, onBlock };
 }
 
@@ -215,7 +215,7 @@ describe('SynthesisScheduler', () => {
     const engine = new ManualEngine();
     const s = new SynthesisScheduler({ engine, policy: fixedPolicySource(policy(1)) });
     const got: number[] = [];
-    const done = s.submit(job('a', 'a', 0, 0, undefined, (b) => got.push(b.length)));
+    const done = s.submit(job('a', 'a', 0, 0, undefined, (_b, samples) => got.push(samples)));
     await settle();
     clock.tick(150);
     engine.calls[0].block(240);
