@@ -2,8 +2,10 @@ import { inject, injectable, optional } from 'inversify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TOKENS, pluginOptionsToken } from '../../server/tokens.ts';
-import { clauseText, abortError, isAbortError, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
-import type { XttsBackend } from './backend.ts';
+import { clauseText, abortError, isAbortError, type DirectAudio, type TtsChunk, type TtsEngine } from '../../server/synthesis/tts-engine.ts';
+import type { MessagePort } from 'node:worker_threads';
+import type { ChunkRoute } from '../../server/playout/playout.ts';
+import type { XttsBackend, XttsSynthesisRequest } from './backend.ts';
 import { describe } from './http-request.ts';
 import { XTTS_CHAR_LIMITS, XTTS_LANGUAGES, XTTS_SAMPLE_RATE, assertXttsLanguage } from './languages.ts';
 import type { XttsOptions } from './options.ts';
@@ -62,6 +64,13 @@ export class XttsEngine implements TtsEngine {
 
   private readonly models: ModelManager;
   private ownsModels = false;
+  private openPort: (() => MessagePort) | undefined;
+  /**
+   * With backend `onnx` (issue 13): the worker that runs the model posts each block straight to the playout
+   * thread. Connected only if the backend has a direct path (one from a custom factory may not): the
+   * scheduler then relays blocks as for `http`, whose fetch streams run on the main thread.
+   */
+  readonly direct?: DirectAudio;
   /** The /metrics registry, property-injected so the constructor's positional parameters stay as they are. */
   @inject(TOKENS.MetricsRegistry) @optional() private readonly registry?: Registry;
 
@@ -80,6 +89,7 @@ export class XttsEngine implements TtsEngine {
     this.log = log.child({ plugin: 'tts-xtts' });
     this.ownsModels = models === undefined;
     this.models = models ?? new ModelManager({ log: this.log });
+    if (options.backend === 'onnx') this.direct = this.directAudio();
   }
 
   /** XTTS-v2's `char_limits` entry for the language. @throws Error for an unsupported language */
@@ -107,6 +117,7 @@ export class XttsEngine implements TtsEngine {
         ...(this.registry ? { registry: this.registry } : {}),
       });
       await this.backend.init();
+      if (this.openPort) this.backend.direct?.connect(this.openPort);
       this.ready = true;
     })().catch((err: unknown) => {
       this.initPromise = undefined;
@@ -123,11 +134,34 @@ export class XttsEngine implements TtsEngine {
    * @throws Error at once for an unsupported language, an unknown voice, before `init()` or after `close()`
    */
   synthesize(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal): AsyncIterable<Float32Array> {
+    return this.start(chunk, voice, signal) as AsyncIterable<Float32Array>;
+  }
+
+  /** Validates a chunk and starts it: relayed blocks, or with `route` block lengths while the audio goes to the playout thread. */
+  private start(chunk: TtsChunk, voice: string | undefined, signal: AbortSignal, route?: ChunkRoute): AsyncIterable<Float32Array | number> {
     if (this.closed) throw new Error('XttsEngine is closed');
     const language = assertXttsLanguage(chunk.language);
     if (!this.ready || !this.backend) throw new Error('XttsEngine.synthesize() called before init() completed');
     const resolved = this.backend.resolveVoice(voice);
-    return this.stream(this.backend, chunk, { text: clauseText(chunk), language, voice: resolved }, signal);
+    const request = { text: clauseText(chunk), language, voice: resolved };
+    const direct = this.backend.direct;
+    if (route && !direct?.connected()) throw new Error('XttsEngine.direct.synthesize() called before direct.connect()');
+    const blocks = route ? direct!.stream(request, signal, route) : this.backend.stream(request, signal);
+    return this.stream(chunk, request, blocks, signal);
+  }
+
+  private directAudio(): DirectAudio {
+    const connected = () => this.openPort !== undefined && (!this.backend || this.backend.direct?.connected() === true);
+    return {
+      connect: (openPort) => {
+        this.openPort = openPort;
+        this.backend?.direct?.connect(openPort);
+      },
+      get connected(): boolean {
+        return connected();
+      },
+      synthesize: (chunk, voice, signal, route) => this.start(chunk, voice, signal, route) as AsyncIterable<number>,
+    };
   }
 
   /**
@@ -156,12 +190,13 @@ export class XttsEngine implements TtsEngine {
     return { executionProviders: executionProviders as XttsSessionOptions['executionProviders'], ...sessionThreads };
   }
 
-  private async *stream(backend: XttsBackend, chunk: TtsChunk, request: Parameters<XttsBackend['stream']>[0], signal: AbortSignal): AsyncGenerator<Float32Array> {
+  /** Names the chunk in a failure and measures the speaking rate; `blocks` are f32 blocks or routed lengths, samples. */
+  private async *stream(chunk: TtsChunk, request: XttsSynthesisRequest, blocks: AsyncIterable<Float32Array | number>, signal: AbortSignal): AsyncGenerator<Float32Array | number> {
     if (signal.aborted) throw abortError(signal);
     let samples = 0;
     try {
-      for await (const block of backend.stream(request, signal)) {
-        samples += block.length;
+      for await (const block of blocks) {
+        samples += typeof block === 'number' ? block : block.length;
         yield block;
       }
     } catch (err) {

@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import type { Logger } from 'pino';
 import { cudaProviderLibraries, type CudaProviderLibraries } from '../../../server/synthesis/cuda-provider-libraries.ts';
 import { ort, type InferenceSession } from './ort.ts';
 
@@ -17,12 +16,17 @@ export const createOrtSession: OrtSessionFactory = (path, options) => ort.Infere
 export interface CpuFallbackSessionsDeps {
   /** Default {@link createOrtSession}. */
   readonly create?: OrtSessionFactory;
-  /** Where the one warning goes. */
-  readonly log?: Logger;
+  /** Where the one warning goes (a pino logger, or the onnx worker's forwarder to the main thread's). */
+  readonly log?: WarnLog;
   /** Told once, with the reason, when sessions move to the CPU (the GPU tier re-derives its policy). */
   readonly onFallback?: (reason: string) => void;
   /** The CUDA provider's library check (default: onnxruntime-node's native folder; tests pass a fixed answer). */
   readonly cudaLibraries?: () => CudaProviderLibraries;
+}
+
+/** The part of a pino logger this class uses. */
+export interface WarnLog {
+  warn(fields: Record<string, unknown>, message: string): void;
 }
 
 type ExecutionProvider = NonNullable<InferenceSession.SessionOptions['executionProviders']>[number];

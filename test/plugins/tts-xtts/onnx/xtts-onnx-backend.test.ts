@@ -12,7 +12,6 @@ import { cudaProviderLibraries } from '../../../../server/synthesis/cuda-provide
 import { GpuTierService } from '../../../../plugins/gpu-tier/gpu-tier-service.ts';
 import { gpuTierOptionsSchema } from '../../../../plugins/gpu-tier/options.ts';
 import { XttsOnnxBackend } from '../../../../plugins/tts-xtts/onnx/xtts-onnx-backend.ts';
-import { createOrtSession } from '../../../../plugins/tts-xtts/onnx/cpu-fallback-sessions.ts';
 import { fakeSmiEnv } from '../../gpu-tier/fake-smi.ts';
 
 /**
@@ -162,7 +161,7 @@ describe('XttsEngine with backend "onnx" on the tiny fixture (random weights)', 
       if (cudaProviderLibraries().reason === null) this.skip();
       const box = gpuBox();
       // The real onnxruntime attempt: the files are only said to be present, so it tries, and fails as on a box without cuDNN.
-      const e = box.engine((o, l, d) => new XttsOnnxBackend(o, l, { ...d, sessions: { create: createOrtSession, cudaLibraries: () => ({ dir: '/stand-in', missing: [], reason: null }) } }));
+      const e = box.engine((o, l, d) => new XttsOnnxBackend(o, l, { ...d, sessions: { cudaLibraries: { dir: '/stand-in', missing: [], reason: null } } }));
       await e.init();
       expect((await audio(e, 'Roll for initiative.')).length).to.be.greaterThan(0);
       expect(box.warnings.map((w) => w.reason)).to.deep.equal(['OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library']);
