@@ -26,6 +26,8 @@ export type {
 } from './narration/room-narration.ts';
 export { NarrationError, type NarrationErrorCode } from './narration/narration-error.ts';
 export { ConfigError } from './config/config-error.ts';
+// A graceful drain in a game's own server (README "Scaling out"): wait, bounded, for `narrator.narrationsInFlight` to reach 0.
+export { waitForNarrations, type NarrationsWait } from './cluster/drain.ts';
 export type { NarrationReport } from './narration/narration.ts';
 export type { RoomReport } from './narration/narration-service.ts';
 export type { PlayoutStatus as NarrationStatus } from './playout/playout.ts';

@@ -161,7 +161,7 @@ export class BridgeSession {
     // `role` asks for the seat too (the `table` room's `seat` join option), unless `options` already says.
     const options = { ...(req.role ? { seat: req.role } : {}), ...(req.options ?? {}), name: req.name };
     const auth = createAuthContext({ headers: this.request.headers as Record<string, string | undefined>, remoteAddress: this.request.socket.remoteAddress });
-    let reservation: { sessionId: string; roomId: string; name: string };
+    let reservation: { sessionId: string; roomId: string; name: string; publicAddress?: string };
     try {
       reservation = req.room !== undefined ? await matchMaker.joinById(req.room, options, auth) : await matchMaker.joinOrCreate(req.roomName!, options, auth);
     } catch (err) {
@@ -169,7 +169,12 @@ export class BridgeSession {
     }
     if (this.state === 'closed') return; // gone meanwhile: the reservation expires on its own
     const room = matchMaker.getLocalRoomById(reservation.roomId);
-    if (!room) throw new BridgeRefusal(BridgeClose.NOT_FOUND, `room "${reservation.roomId}" is not hosted by this process`);
+    // Behind Redis (README "Scaling out") the room may live on another process: the bridge seats only in
+    // this process's rooms, so it names where to connect (the seat reserved there expires unused).
+    if (!room) {
+      const where = reservation.publicAddress ? `; connect the bridge to ${reservation.publicAddress}${new URL(this.request.url ?? '/bridge', 'http://localhost').pathname} (ws:// or wss://) instead` : ' (give every process a publicAddress so the bridge can be sent there)';
+      throw new BridgeRefusal(BridgeClose.NOT_FOUND, `room "${reservation.roomId}" is hosted by another server process${where}`);
+    }
     const client = new BridgeClient(reservation.sessionId, {
       message: (type, data) => this.sendJson({ type: 'message', message: type, data }),
       state: () => this.queueState(),

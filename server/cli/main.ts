@@ -25,6 +25,8 @@ program
   .description('start the game server (Colyseus) with the table room; same as npm start')
   .addOption(configOption())
   .addOption(new Option('-p, --port <port>', 'TCP port (default 2567, or PORT)').argParser(parsePort))
+  .addOption(new Option('--redis <url>', 'Redis shared by several server processes, redis://host:port (config redisUrl, VRPG_REDIS_URL); README "Scaling out"'))
+  .addOption(new Option('--public-address <host:port>', 'how clients reach this process, host[:port][/path] without scheme (config publicAddress, VRPG_PUBLIC_ADDRESS)'))
   .addOption(logOption())
   .action((opts) => runServe(opts));
 

@@ -33,6 +33,8 @@ export function configErrorFromZod(
   });
   const first = error.issues[0];
   const key = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join('.') || '(root)';
-  const err = new ConfigError(key, lines.length === 1 ? lines[0].slice(key.length + 2) : `\n  ${lines.join('\n  ')}`, { cause: error });
+  // One issue: "<key>: (from <source>) <message>" — the line less its "<key>: " head, whatever the source.
+  const single = () => lines[0]!.slice(key.length).replace(/^ \((from [^)]*)\): /, ' ($1) ').replace(/^: /, '').trimStart();
+  const err = new ConfigError(key, lines.length === 1 ? single() : `\n  ${lines.join('\n  ')}`, { cause: error });
   return err;
 }

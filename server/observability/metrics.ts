@@ -40,6 +40,15 @@ export class NarrationMetrics {
     help: 'Audio queued and not yet played in the fullest room FIFO, ms',
     registers: [this.registry],
   });
+  /**
+   * Colyseus rooms this process hosts (Colyseus `matchMaker.stats.local.roomCount`), whatever their
+   * narration does: behind Redis each process counts its own, and their sum is the deployment's.
+   */
+  readonly rooms = new Gauge({
+    name: 'vrpg_rooms',
+    help: 'Colyseus rooms hosted by this process',
+    registers: [this.registry],
+  });
   readonly roomsOpen = new Gauge({
     name: 'vrpg_rooms_open',
     help: 'Rooms whose narration is open',

@@ -92,7 +92,7 @@ export function requestAddress(req: IncomingMessage, trustProxy: boolean): strin
 const CREATING_ROUTE = /^\/matchmake\/(create|joinOrCreate)\//;
 
 /** A request target's path as Colyseus's router reads it (`new URL`); '' when it does not parse. */
-function pathOf(url: string | undefined): string {
+export function pathOf(url: string | undefined): string {
   try {
     return new URL(url ?? '/', 'http://localhost').pathname;
   } catch {
@@ -117,18 +117,26 @@ export function limitRoomCreation(http: HttpServer, limit: RoomCreationLimit, op
       const waitS = limit.take(addressKey(requestAddress(req, options.trustProxy)), performance.now());
       if (waitS > 0) {
         const error = `too many rooms created from your address: at most ${limit.perMinute} a minute; try again in ${waitS} s`;
-        res.once('finish', () => req.destroy()); // the unread body is not waited for
-        res.writeHead(429, {
-          // As Colyseus answers matchmaking, so a browser on another origin can read why.
-          ...matchMaker.controller.DEFAULT_CORS_HEADERS,
-          ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
-          'Content-Type': 'application/json',
-          'Retry-After': String(waitS),
-          Connection: 'close',
-        }).end(JSON.stringify({ error }));
+        refuseMatchmaking(req, res, 429, error, waitS);
         return;
       }
     }
     for (const listener of others) listener.call(http, req, res);
   });
+}
+
+/**
+ * Answers a matchmaking request with `status`, `Retry-After: retryAfterS` and `{"error": error}` —
+ * what the SDK shows (its `MatchMakeError` carries the status as code) — with Colyseus's CORS
+ * headers, so a browser on another origin can read why. The unread body is not waited for.
+ */
+export function refuseMatchmaking(req: IncomingMessage, res: ServerResponse, status: number, error: string, retryAfterS: number): void {
+  res.once('finish', () => req.destroy());
+  res.writeHead(status, {
+    ...matchMaker.controller.DEFAULT_CORS_HEADERS,
+    ...matchMaker.controller.getCorsHeaders(new Headers(req.headers as Record<string, string>)),
+    'Content-Type': 'application/json',
+    'Retry-After': String(retryAfterS),
+    Connection: 'close',
+  }).end(JSON.stringify({ error }));
 }

@@ -31,9 +31,11 @@ const HandoverSchema = z.strictObject({ sessionId: z.string({ error: 'sessionId 
  * - a dropped seat is held for `table.reconnectWindowMs` (Colyseus `allowReconnection`): the player
  *   stays listed with `connected: false`, the DM keeps the seat, and the SDK's reconnection gets it back;
  * - `table:handover` `{sessionId}` lets the DM give the seat away.
+ * @param options.refusal while it returns a text, new tables and new seats are refused with it (a draining server); reconnections pass
  */
-export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ state: TableState }> {
+export function createTableRoom(narrator: Narrator, log: Logger, options: { refusal?: () => string | null } = {}): typeof Room<{ state: TableState }> {
   const { reconnectWindowMs } = narrator.config.table;
+  const { refusal } = options;
   return class TableRoom extends Room<{ state: TableState }> {
     override state = new TableState();
     override maxClients = MAX_CLIENTS;
@@ -55,12 +57,16 @@ export function createTableRoom(narrator: Narrator, log: Logger): typeof Room<{ 
     };
 
     override onCreate(options: unknown): void {
+      const refused = refusal?.();
+      if (refused) throw new Error(refused);
       void this.setPrivate(true);
       const asked = (options as { tableCode?: unknown } | null | undefined)?.tableCode;
       if (this.code === undefined && typeof asked === 'string' && asked.length > 0) this.code = asked;
     }
 
     override onAuth(_client: Client, options: unknown): boolean {
+      const refused = refusal?.();
+      if (refused) throw new Error(refused);
       const parsed = JoinOptionsSchema.safeParse(options ?? {});
       if (!parsed.success) throw new Error(`join options: ${describeIssue(parsed.error)}`);
       const secret = narrator.config.dmSecret;
