@@ -14,12 +14,19 @@ const FIXTURE_PLUGINS = fileURLToPath(new URL('../test/fixtures/plugins/', impor
  * Engines the bench runs: the embedded espeak-ng and the fixture that answers at once, plus
  * espeak-ng narrators configured otherwise for the quality section (bench/scenarios/quality.ts):
  * `espeak-pt` (language pt), `espeak-plain` (no seam shaping, no loudness normalization, no
- * gaps between narrations: the pipeline as it was before issue 12) and `espeak-fast` (260 wpm).
+ * gaps between narrations: the pipeline as it was before issue 12) and `espeak-fast` (260 wpm);
+ * `instant-webrtc` adds the `audio-webrtc` plugin and its `webrtc` sink (on sink workers, default
+ * count) and `instant-webrtc-clock` the same with `playout.sinkWorkers: 0` (the sink on the clock
+ * thread, as before issue 13): bench/scenarios/rooms-webrtc.ts. For the audio path section
+ * (bench/scenarios/audio-path.ts): `espeak-relayed` sends every block through the main thread
+ * (`playout.directAudio: false`, as before issue 13), `espeak-w1` has one espeak worker (as before
+ * workers were sized from the cores) and `espeak-cold` is booted only when its first narration is timed.
  */
-export type BenchEngine = 'espeak' | 'instant' | 'espeak-pt' | 'espeak-plain' | 'espeak-fast';
+export type BenchEngine = 'espeak' | 'instant' | 'espeak-pt' | 'espeak-plain' | 'espeak-fast' | 'instant-webrtc' | 'instant-webrtc-clock'
+  | 'espeak-relayed' | 'espeak-w1' | 'espeak-cold';
 
 /** How each bench engine's narrator is configured: its engine plugin (plus the `capture` sink fixture) and config on top. */
-const ENGINES: Record<BenchEngine, { readonly plugin: string; readonly engine: string; readonly options?: Record<string, unknown>; readonly config?: NarratorConfig }> = {
+const ENGINES: Record<BenchEngine, { readonly plugin: string; readonly engine: string; readonly options?: Record<string, unknown>; readonly config?: NarratorConfig; readonly webrtc?: boolean }> = {
   espeak: { plugin: 'tts-espeak', engine: 'espeak' },
   instant: { plugin: 'instant-engine', engine: 'instant' },
   'espeak-pt': { plugin: 'tts-espeak', engine: 'espeak', config: { language: 'pt' } },
@@ -28,6 +35,11 @@ const ENGINES: Record<BenchEngine, { readonly plugin: string; readonly engine: s
     config: { seams: { enabled: false }, loudness: { enabled: false }, playout: { gapMs: 0, interruptGapMs: 0 } },
   },
   'espeak-fast': { plugin: 'tts-espeak', engine: 'espeak', options: { rate: 260 } },
+  'instant-webrtc': { plugin: 'instant-engine', engine: 'instant', webrtc: true },
+  'instant-webrtc-clock': { plugin: 'instant-engine', engine: 'instant', webrtc: true, config: { playout: { sinkWorkers: 0 } } },
+  'espeak-relayed': { plugin: 'tts-espeak', engine: 'espeak', config: { playout: { directAudio: false } } },
+  'espeak-w1': { plugin: 'tts-espeak', engine: 'espeak', options: { workers: 1 } },
+  'espeak-cold': { plugin: 'tts-espeak', engine: 'espeak' },
 };
 
 /** A room opened for a measurement, with a way to wait for a narration's first frame. */
@@ -70,10 +82,10 @@ export class BenchPipeline {
       n = createNarrator(
         {
           ...variant.config,
-          plugins: { [variant.plugin]: variant.options ?? {}, 'capture-sink': {} },
+          plugins: { [variant.plugin]: variant.options ?? {}, 'capture-sink': {}, ...(variant.webrtc ? { 'audio-webrtc': {} } : {}) },
           pluginDirs: [FIXTURE_PLUGINS],
           engine: variant.engine,
-          sinks: ['wav', 'capture'],
+          sinks: variant.webrtc ? ['wav', 'capture', 'webrtc'] : ['wav', 'capture'],
           recordingsDir: this.workDir,
           // Underrun warnings are counted from reports; at warn level a capacity step would flood stderr.
           log: { level: 'error' },
@@ -106,14 +118,14 @@ export class BenchPipeline {
     return rate;
   }
 
-  /** Opens a room on the engine's narrator with these sinks (`wav`, `capture`); ids are unique for the run. */
-  async openRoom(engine: BenchEngine, sinks: readonly ('wav' | 'capture')[], label: string): Promise<BenchRoom> {
+  /** Opens a room on the engine's narrator with these sinks (`wav`, `capture`; `webrtc` on the `*-webrtc*` engines); ids are unique for the run. */
+  async openRoom(engine: BenchEngine, sinks: readonly ('wav' | 'capture' | 'webrtc')[], label: string): Promise<BenchRoom> {
     return this.roomOf(await this.narrator(engine), engine, sinks, label);
   }
 
   /** Frame clock and per-frame cost of the engine's playout thread. */
-  async playoutStats(engine: BenchEngine): Promise<PlayoutThreadStats> {
-    return (await this.narrator(engine)).playoutStats();
+  async playoutStats(engine: BenchEngine, blocksSince?: number): Promise<PlayoutThreadStats> {
+    return (await this.narrator(engine)).playoutStats(blocksSince);
   }
 
   /** Closes every narrator (rooms, playout threads, engines). */

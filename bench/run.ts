@@ -8,6 +8,11 @@
  *             VRPG_BENCH_SOAK_ROOMS / VRPG_BENCH_SOAK_MINUTES; JSON to bench/results/soak-<date>.json
  *   --only quality  the quality section alone (with --quick: its smaller corpus);
  *             JSON to bench/results/quality-<date>.json and quality-latest.json
+ *   --only audio-path  block arrival in the FIFO with and without main-thread stalls (direct vs through
+ *             main), TTFA with 16/48/128 rooms at once (espeak workers from the cores vs one), the first
+ *             narration after boot; JSON to bench/results/audio-path-<date>.json
+ *   --only rooms-webrtc  rooms at once with two WebRTC listeners per room, sink workers 0 vs default
+ *             (with --quick: fewer, shorter steps, ~2 min); JSON to bench/results/rooms-webrtc-<date>.json
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +36,8 @@ import { measureBridge, type BridgeBenchResult } from './scenarios/bridge.ts';
 import { measureXttsOnnx, realFixtureDir, TINY_DIR, type XttsOnnxBenchResult } from './scenarios/xtts-onnx.ts';
 import { measureSoak, soakFigures } from './scenarios/soak.ts';
 import { measureQuality, qualityFigures, type QualityResult } from './scenarios/quality.ts';
+import { measureWebRtcRoomsSection, webRtcRoomsFigures } from './scenarios/rooms-webrtc-section.ts';
+import { audioPathFigures, measureAudioPath } from './scenarios/audio-path.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -173,31 +180,52 @@ async function soak(argv: readonly string[], strict: boolean): Promise<void> {
   if (strict && failed.length > 0) process.exitCode = 1;
 }
 
-/** `--only quality`: the quality section alone (bench/README.md "Quality"); prints its table and writes quality-<date>.json. */
-async function qualityOnly(quick: boolean, strict: boolean): Promise<void> {
+/** Sections `--only` runs alone: what each measures and how its figures are made (bench/README.md). */
+const SECTIONS = {
+  quality: {
+    measure: (p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureQuality(p, { quick, progress }),
+    figures: (r: QualityResult) => qualityFigures(r),
+  },
+  'rooms-webrtc': {
+    measure: (p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureWebRtcRoomsSection(p, { quick, progress }),
+    figures: webRtcRoomsFigures,
+  },
+  'audio-path': {
+    measure: (p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureAudioPath(p, { quick, progress }),
+    figures: audioPathFigures,
+  },
+} as const;
+type SectionName = keyof typeof SECTIONS;
+
+/**
+ * `--only <section>`: one section alone (bench/README.md "Quality", "Rooms with WebRTC listeners");
+ * prints its table and writes <section>-<date>.json.
+ */
+async function sectionOnly(kind: SectionName, quick: boolean, strict: boolean): Promise<void> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const progress = (msg: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
   const workDir = mkdtempSync(join(tmpdir(), 'vrpg-bench-'));
   const p = new BenchPipeline(workDir);
-  let result: QualityResult;
+  const section = SECTIONS[kind];
+  let result: Awaited<ReturnType<typeof section.measure>>;
   try {
-    result = await measureQuality(p, { quick, progress });
+    result = await section.measure(p, quick, progress);
   } finally {
     await p.close();
     rmSync(workDir, { recursive: true, force: true });
   }
-  const figures = qualityFigures(result);
+  const figures = (section.figures as (r: typeof result) => Figure[])(result);
   const judged = figures.filter((f) => f.pass !== null);
   const failed = judged.filter((f) => f.pass === false);
-  process.stdout.write(`\nVRPG Narrator benchmark, quality section${quick ? ' (quick)' : ''} — ${startedAt}, ${cpus().length} CPUs, Node ${process.version}\n\n`);
+  process.stdout.write(`\nVRPG Narrator benchmark, ${kind} section${quick ? ' (quick)' : ''} — ${startedAt}, ${cpus().length} CPUs, Node ${process.version}\n\n`);
   process.stdout.write(formatTable(figures) + '\n\n');
   process.stdout.write(`${judged.length - failed.length} of ${judged.length} targets met` + (failed.length ? `; missed: ${failed.map((f) => f.id).join(', ')}` : '') + '\n');
   const file = writeResults(RESULTS_DIR, {
     startedAt, quick, durationSeconds: round((performance.now() - t0) / 1000, 1), commit: gitCommit(),
     machine: { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
-    figures, passed: judged.length - failed.length, failed: failed.map((f) => f.id), details: { quality: result },
-  }, 'quality');
+    figures, passed: judged.length - failed.length, failed: failed.map((f) => f.id), details: { [kind]: result },
+  }, kind);
   process.stdout.write(`wrote ${file}\n`);
   if (strict && failed.length > 0) process.exitCode = 1;
 }
@@ -214,8 +242,8 @@ async function main(): Promise<void> {
   if (args.has('--soak')) return soak(process.argv.slice(2), args.has('--strict'));
   const only = stringFlag(process.argv.slice(2), '--only');
   if (only !== undefined) {
-    if (only !== 'quality') throw new Error(`--only: the one section that runs alone is "quality", got "${only}"`);
-    return qualityOnly(args.has('--quick'), args.has('--strict'));
+    if (!(only in SECTIONS)) throw new Error(`--only: sections that run alone are ${Object.keys(SECTIONS).map((k) => `"${k}"`).join(', ')}; got "${only}"`);
+    return sectionOnly(only as SectionName, args.has('--quick'), args.has('--strict'));
   }
   const quick = args.has('--quick');
   const plan = quick ? QUICK : FULL;

@@ -36,19 +36,21 @@ export interface RoomsResult {
  * Figure 5: rooms narrating at once with zero underruns. For each N of `steps` (ascending):
  * open N rooms (sink `wav`, real recordings in the work dir), start one ~`seconds` narration
  * in each in the same turn of the main thread, wait for all to end, sum the underruns of their
- * reports, close the rooms. Stops at the first step with an underrun, or once `budgetMs` of
- * wall time is spent. With espeak-ng the limit is synthesis (every room's chunks queue for the
+ * reports, close the rooms. Stops at the first step with an underrun (unless `stopAtUnderrun` is
+ * false: every step runs, for TTFA at given room counts), or once `budgetMs` of wall time is spent. With espeak-ng the limit is synthesis (every room's chunks queue for the
  * engine's worker); with the instant engine it is the playout thread ("playout capacity").
  */
 export async function measureRooms(
   p: BenchPipeline,
   engine: BenchEngine,
-  opts: { steps: readonly number[]; seconds: number; budgetMs: number },
+  opts: { steps: readonly number[]; seconds: number; budgetMs: number; stopAtUnderrun?: boolean },
 ): Promise<RoomsResult> {
   const started = performance.now();
   const steps: RoomsStep[] = [];
   const cps = await p.charsPerSecond(engine);
   let maxRooms = 0;
+  /** No step so far had an underrun. */
+  let clean = true;
   for (const n of opts.steps) {
     if (performance.now() - started > opts.budgetMs) break;
     let step: RoomsStep;
@@ -83,8 +85,11 @@ export async function measureRooms(
       await Promise.all(rooms.map((r) => r.close()));
     }
     steps.push(step);
-    if (step.underruns > 0) break;
-    maxRooms = n;
+    if (step.underruns > 0) {
+      clean = false;
+      if (opts.stopAtUnderrun ?? true) break;
+    }
+    if (clean) maxRooms = n;
   }
   const last = steps[steps.length - 1];
   return { engine, steps, maxRooms, capped: !!last && last.underruns === 0 };

@@ -108,6 +108,18 @@ const PlayoutSchema = z
     gapMs: z.number().int().min(0).max(10_000).default(500),
     /** Silence after an interrupt's fade-out before the interrupting narration starts, ms (a breath). */
     interruptGapMs: z.number().int().min(0).max(10_000).default(150),
+    /**
+     * Sink worker threads for network sinks (`webrtc`: resample + Opus + RTP/SRTP; the LiveKit feed), fed
+     * from the frame clock through shared memory (server/sinks/sink-worker-pool.ts). Absent: half the cores,
+     * 1–4. `0`: those sinks run on the clock thread itself (the behaviour before; for comparison).
+     */
+    sinkWorkers: z.number().int().min(0).max(16).optional(),
+    /**
+     * Engines that can post audio straight from their worker threads to the playout thread do (issue 13:
+     * a stalled game loop does not delay audio on its way to the FIFO). `false`: every block goes through
+     * the main thread (the behaviour before; for comparison).
+     */
+    directAudio: z.boolean().default(true),
   })
   .strict();
 
@@ -205,6 +217,38 @@ const TableSchema = z
   })
   .strict();
 
+/** Config `redisUrl`: a `redis:` or `rediss:` URL with a host (ioredis reads anything else as a socket path or ignores it). */
+const RedisUrlSchema = z.string().max(2000).refine((v) => {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a URL like redis://host:6379 (or rediss:// for TLS)');
+
+/** Config `publicAddress`: `host[:port][/path]`, no scheme, query or fragment (the SDK builds `ws[s]://<publicAddress>/<processId>/<roomId>`). */
+const PublicAddressSchema = z.string().max(500).refine((v) => {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /[?#\s]/.test(v)) return false;
+  try {
+    return new URL(`http://${v}`).hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be host[:port][/path] without a scheme, e.g. narrator-2.example.com:2568');
+
+/** SIGTERM's graceful drain (server/cli/serve-command.ts, README "Scaling out"). */
+const ShutdownSchema = z
+  .object({
+    /**
+     * How long narrations in flight may take to finish after SIGTERM before they are cancelled, ms.
+     * Default 10 s: a long paragraph of narration; process managers wait about as long before SIGKILL
+     * (systemd `TimeoutStopSec` 90 s, PM2 `kill_timeout` 1.6 s — raise it, README "Scaling out").
+     */
+    drainMs: z.number().int().min(0).max(600_000).default(10_000),
+  })
+  .strict();
+
 /**
  * The application config: the JSON config file, validated, defaults filled.
  * Every key can be overridden by a `VRPG_*` environment variable (server/config/env.ts).
@@ -253,6 +297,19 @@ export const AppConfigSchema = z
     trustProxy: z.boolean().default(false),
     /** Only a join presenting this secret may take the DM seat (server/room/seats.ts); unset = the room's creator, or whoever asks while it is free. */
     dmSecret: z.string().min(1).optional(),
+    /**
+     * Redis shared by every process of one deployment (`redis://[user:pass@]host:port[/db]`, or `rediss://`
+     * for TLS): Colyseus's Redis presence and matchmaking driver, so a client matchmaking through any
+     * process lands on its room's own process (README "Scaling out"). Unset = this process alone.
+     */
+    redisUrl: RedisUrlSchema.optional(),
+    /**
+     * How clients reach this very process, `host[:port][/path]` without a scheme (Colyseus `publicAddress`;
+     * the SDK prefixes ws:// or wss://): seat reservations for rooms it hosts send clients here.
+     * Needed with `redisUrl` when clients cannot reach every process through the address they matchmake with.
+     */
+    publicAddress: PublicAddressSchema.optional(),
+    shutdown: ShutdownSchema.default(ShutdownSchema.parse({})),
     table: TableSchema.default(TableSchema.parse({})),
     playout: PlayoutSchema.default(PlayoutSchema.parse({})),
     seams: SeamsSchema.default(SeamsSchema.parse({})),

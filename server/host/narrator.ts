@@ -4,6 +4,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
+import { matchMaker } from '@colyseus/core';
 import { AppConfigSchema, NarrationRulesSchema, type NarrationRuleSchema, type AppConfig, type AppConfigInput } from '../config/schema.ts';
 import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
 import { NarrationRules } from '../event/narration-rules.ts';
@@ -141,6 +142,14 @@ export class Narrator implements NarrationRoomHost {
   }
 
   /**
+   * Narrations accepted and not yet played out (their last frame not yet handed to the sinks), queued
+   * ones included, over every open room: 0 means a shutdown cuts nothing short (server/cluster/drain.ts).
+   */
+  get narrationsInFlight(): number {
+    return this.parts.service.narrationsInFlight;
+  }
+
+  /**
    * A fresh narration plugin for one room: `plugins = definePlugins({ narration: narrator.roomPlugin() })`.
    * Colyseus builds `plugins` per room instance, so this runs once per room.
    * @throws ConfigError naming the key of a bad `rules` entry (`rules.attack.template`)
@@ -210,6 +219,7 @@ export class Narrator implements NarrationRoomHost {
       }
       service.refreshGauges();
       this.metrics.bridgeConnections.set(this.bridge?.stats().connections ?? 0);
+      this.metrics.rooms.set(matchMaker.stats.local.roomCount);
       res.set('Content-Type', this.metrics.registry.contentType);
       res.send(await this.metrics.registry.metrics());
     });
@@ -263,10 +273,11 @@ export class Narrator implements NarrationRoomHost {
 
   /**
    * Diagnostics of the playout thread: frames handed out, the frame clock's lateness and the cost of
-   * one room's frame (ms) — what bounds how many rooms one process can narrate at once.
+   * one room's frame (ms) — what bounds how many rooms one process can narrate at once — and the
+   * arrival latency of synthesized blocks (over the blocks after `blocksSince`, when given).
    */
-  playoutStats(): Promise<PlayoutThreadStats> {
-    return this.parts.playout.stats();
+  playoutStats(blocksSince?: number): Promise<PlayoutThreadStats> {
+    return this.parts.playout.stats(blocksSince);
   }
 
   /**
@@ -327,6 +338,9 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
   if (cfg.sinks.includes('wav')) await checkRecordingsDir(cfg.recordingsDir);
   const log = options.log ?? createLogger(cfg.log.level);
   const container = await buildContainer(cfg, { log });
+  // Before the engine resolves: plugins add their metrics (e.g. the XTTS pool's) to the registry /metrics serves.
+  const metrics = new NarrationMetrics({ defaultMetrics: true });
+  container.bind(TOKENS.MetricsRegistry).toConstantValue(metrics.registry);
   const models = container.get<ModelManager>(TOKENS.ModelManager);
   const undo: Array<() => unknown> = [() => models.close()];
   try {
@@ -335,13 +349,16 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
     undo.push(() => engine.close());
     const playout = await ThreadedPlayout.start({ config: cfg });
     undo.push(() => playout.close());
+    // Engines that can post audio straight to the playout thread do, so it never waits on the game loop.
+    if (cfg.playout.directAudio) engine.direct?.connect(() => playout.openSource());
     const policy = await policySourceOf(container, cfg);
     undo.push(() => policy.close?.());
     const scheduler = new SynthesisScheduler({ engine, policy, log });
-    const metrics = new NarrationMetrics({ defaultMetrics: true });
     const service = new NarrationService(cfg, engine, playout, metrics, log, scheduler);
     undo.push(() => service.voices.close());
     await service.calibrateVoice();
+    // The first narration after start must not pay for the audio path's first run.
+    await service.warmUp();
     const retention = cfg.sinks.includes('wav') ? startRetention(cfg, service, log) : null;
     if (retention) {
       undo.push(() => retention.close());

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/schema.ts';
 import type { TtsEngine } from '../synthesis/tts-engine.ts';
 import type { Playout, PlayoutEvent } from '../playout/playout.ts';
-import type { NarrationMetrics } from '../observability/metrics.ts';
+import { NarrationMetrics } from '../observability/metrics.ts';
 import { SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import { defaultSynthesisPolicy, fixedPolicySource } from '../synthesis/synthesis-policy.ts';
 import { VoiceProfiles } from '../synthesis/voice-profiles.ts';
@@ -29,6 +29,9 @@ export interface RoomReport {
  */
 const MAX_REPORTS_PER_ROOM = 2000;
 const MAX_REPORT_TEXT_CHARS_PER_ROOM = 1_000_000;
+
+/** Text of the start-up warm-up narration: two chunks, so two jobs run and the chunk order is exercised. */
+const WARM_UP_TEXT = 'The torches flicker. A cold wind rises, and somewhere far below a bell tolls.';
 
 /**
  * The process's narration: one engine, one playout thread, and a {@link RoomNarrator}
@@ -89,6 +92,34 @@ export class NarrationService {
     })();
   }
 
+  /**
+   * Runs one short narration through the whole audio path — scheduler, every engine worker's route
+   * to the assembly and playout threads, shaping, FIFO, gate, frame clock — in a room with no sinks,
+   * cancelled as soon as its first frame is out, so the first narration after start does not pay for
+   * those threads' first runs (JIT, lazily built state). Best effort: a failure is logged, not thrown.
+   * @param timeoutMs gives up after this long
+   */
+  async warmUp(timeoutMs = 5000): Promise<void> {
+    const roomId = `warm-up-${process.pid}`;
+    let firstFrame!: () => void;
+    const started = new Promise<void>((resolve) => (firstFrame = resolve));
+    try {
+      // Its figures (a cancelled narration, its TTFA) stay out of /metrics and the reports.
+      const narrator = await this.openRoom(roomId, { onCaption: () => firstFrame() }, { sinks: [], metrics: new NarrationMetrics() });
+      const n = narrator.narrate(WARM_UP_TEXT, { trigger: 'warm-up', priority: 'queue', receivedAtMs: Date.now() });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([started, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      narrator.cancel(Date.now());
+      await n.done;
+    } catch (err) {
+      this.log.warn({ err }, 'warm-up narration failed');
+    } finally {
+      await this.closeRoom(roomId).catch(() => undefined);
+      this.reports.delete(roomId);
+    }
+  }
+
   /** Path of a room's recording. */
   wavPathOf(roomId: string): string {
     return resolve(join(this.config.recordingsDir, `room-${roomId}.wav`));
@@ -100,7 +131,7 @@ export class NarrationService {
    * @param opts.sinks this room's sinks, a subset of config `sinks` (default: all of them)
    * @throws Error when the room is open already, no playout slot is free, or a sink cannot be created
    */
-  async openRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string; sinks?: readonly string[] } = {}): Promise<RoomNarrator> {
+  async openRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string; sinks?: readonly string[]; metrics?: NarrationMetrics } = {}): Promise<RoomNarrator> {
     const { narrator, ready } = this.startRoom(roomId, listener, opts);
     await ready;
     return narrator;
@@ -111,10 +142,14 @@ export class NarrationService {
    * the recording) opens on the playout thread, which holds what is sent meanwhile. When a sink
    * cannot start, `ready` rejects and the room is gone again: its narrator closed, the narrations it
    * took ended as cancelled, the id free to open again.
-   * @param opts as {@link openRoom}
+   * @param opts as {@link openRoom}; `metrics`: where the room's figures go (default the service's: /metrics)
    * @throws Error when the room is open already or no playout slot is free
    */
-  startRoom(roomId: string, listener: RoomNarratorListener, opts: { wavPath?: string; sinks?: readonly string[] } = {}): { narrator: RoomNarrator; ready: Promise<void> } {
+  startRoom(
+    roomId: string,
+    listener: RoomNarratorListener,
+    opts: { wavPath?: string; sinks?: readonly string[]; metrics?: NarrationMetrics } = {},
+  ): { narrator: RoomNarrator; ready: Promise<void> } {
     if (this.rooms.has(roomId) || this.closing.has(roomId)) throw new Error(`room ${roomId} is already open`);
     const sinks = opts.sinks ?? this.config.sinks;
     const wavPath = sinks.includes('wav') ? resolve(opts.wavPath ?? this.wavPathOf(roomId)) : undefined;
@@ -140,7 +175,7 @@ export class NarrationService {
       language: this.config.language,
       voice: this.config.voice,
       maxQueued: this.config.limits.maxQueuedNarrations,
-      metrics: this.metrics,
+      metrics: opts.metrics ?? this.metrics,
       log: this.log,
       scheduler: this.scheduler,
       voices: this.voices,
@@ -230,6 +265,13 @@ export class NarrationService {
   /** Open rooms. */
   get roomCount(): number {
     return this.rooms.size;
+  }
+
+  /** Narrations accepted by the open rooms and not yet played out, queued ones included (what a drain waits for). */
+  get narrationsInFlight(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.pendingCount;
+    return n;
   }
 
   /** Closes every room (recordings finalized) and stops routing playout events. */
