@@ -11,6 +11,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '../observability/log.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import { BlockArrivals } from './block-arrivals.ts';
+import { EarlyMessages } from './early-messages.ts';
 import { NarrationAssembler, type AssemblyTarget } from './narration-assembler.ts';
 import type { AssembledMessage, FromAssembly, ToAssembly } from './assembly-protocol.ts';
 import type { SourceMessage } from './playout-protocol.ts';
@@ -19,6 +20,8 @@ const port = parentPort!;
 const log = createLogger((workerData as { logLevel: string }).logLevel, 'assembly');
 const rooms = new Map<string, NarrationAssembler>();
 const arrivals = new BlockArrivals();
+/** Audio that overtook its room's `open` (it comes over engine ports, the open over the main thread's). */
+const early = new EarlyMessages<SourceMessage>();
 let playout: MessagePort | null = null;
 
 const post = (msg: FromAssembly): void => port.postMessage(msg);
@@ -38,6 +41,14 @@ function target(roomId: string, sampleRate: number): AssemblyTarget {
   };
 }
 
+/** A block or chunk end into its room's assembler; held while the room's `open` is on the way (dropped in 10 s if it closed). */
+function assemble(msg: SourceMessage, now: number): void {
+  const room = rooms.get(msg.route.roomId);
+  if (!room) early.hold(msg.route.roomId, msg, msg.type === 'block' ? msg.samples.length : 0, now);
+  else if (msg.type === 'block') room.block(msg.route, msg.samples, now);
+  else room.endChunk(msg.route, now);
+}
+
 function handle(msg: ToAssembly): void {
   const now = nowMs();
   switch (msg.type) {
@@ -49,22 +60,20 @@ function handle(msg: ToAssembly): void {
       return;
     case 'open':
       if (!rooms.has(msg.roomId)) rooms.set(msg.roomId, new NarrationAssembler(target(msg.roomId, msg.sampleRate), (event) => post({ type: 'event', event })));
+      for (const m of early.take(msg.roomId)) assemble(m, now);
       return;
     case 'close':
       rooms.delete(msg.roomId);
+      early.take(msg.roomId);
       return;
     case 'stats':
       post({ type: 'reply', id: msg.id, blocks: arrivals.stats(msg.blocksSince) });
       return;
-    case 'block': {
+    case 'block':
       arrivals.note(now - msg.postedAtMs, msg.relayed === true);
-      const room = rooms.get(msg.route.roomId);
-      room?.block(msg.route, msg.samples, now); // none: late audio of a room that closed
-      return;
-    }
+      return assemble(msg, now);
     case 'chunk-end':
-      rooms.get(msg.route.roomId)?.endChunk(msg.route, now);
-      return;
+      return assemble(msg, now);
   }
   const room = rooms.get(msg.roomId);
   if (!room) return;
@@ -86,6 +95,8 @@ port.on('message', (msg: ToAssembly) => {
 });
 // Narrations only blocks ever spoke of are forgotten after a while.
 setInterval(() => {
-  for (const room of rooms.values()) room.expire(nowMs());
+  const now = nowMs();
+  for (const room of rooms.values()) room.expire(now);
+  early.expire(now);
 }, 1000).unref();
 post({ type: 'ready' });

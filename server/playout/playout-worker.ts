@@ -21,6 +21,7 @@ import { nowMs } from '../threads/spawn-worker.ts';
 import { RoomPlayout } from './room-playout.ts';
 import { LatencyWindow } from '../observability/latency-window.ts';
 import type { AssembledMessage } from './assembly-protocol.ts';
+import { EarlyMessages } from './early-messages.ts';
 import type { OpenRoomOptions, PlayoutEvent } from './playout.ts';
 import { sharedViews, type FromWorker, type PlayoutWorkerData, type ToWorker } from './playout-protocol.ts';
 
@@ -37,6 +38,9 @@ const shared = sharedViews(data);
 let assembly: MessagePort | null = null;
 /** Assembly thread posting a block → the block in the room's FIFO, ms. */
 const hops = new LatencyWindow(4096);
+/** Shaped audio for a room whose `open` (from the main thread) has not arrived yet. */
+const early = new EarlyMessages<ToWorker>();
+setInterval(() => early.expire(nowMs()), 1000).unref();
 const log = createLogger(data.config.log.level, 'playout');
 const rooms = new Map<string, Room>();
 /**
@@ -138,6 +142,7 @@ async function openRoom(roomId: string, slot: number, options: OpenRoomOptions, 
 
 async function closeRoom(roomId: string): Promise<void> {
   await opening.get(roomId)?.done; // a close sent behind the open closes what it opened
+  early.take(roomId);
   const room = rooms.get(roomId);
   if (!room) return;
   rooms.delete(roomId);
@@ -160,7 +165,8 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
     );
   if (msg.type === 'open') {
     if (opening.has(msg.roomId)) return void reply(msg.id, Promise.reject(new Error(`room ${msg.roomId} is already opening`)));
-    const held: ToWorker[] = [];
+    // Shaped audio that overtook this open (it comes over the assembly thread's port) goes first.
+    const held: ToWorker[] = early.take(msg.roomId);
     const opened = openRoom(msg.roomId, msg.slot, msg.options, factories);
     const done = opened.then(
       () => {
@@ -195,8 +201,9 @@ function handle(msg: ToWorker, factories: AudioSinkFactory[], clock: FrameClock)
   if (held) return void held.push(msg);
   const room = rooms.get(roomId);
   if (!room) {
-    // Late audio of a room that just closed is normal; anything else is worth a line.
-    if (msg.type !== 'push' && msg.type !== 'end-narration') log.warn({ roomId, type: msg.type }, 'playout message for a room that is not open; ignored');
+    // Audio may overtake its room's open (another port); late audio of a closed room expires unheard.
+    if (msg.type === 'push' || msg.type === 'end-narration') early.hold(roomId, msg, msg.type === 'push' ? msg.samples.length : 0, nowMs());
+    else log.warn({ roomId, type: msg.type }, 'playout message for a room that is not open; ignored');
     return;
   }
   const now = nowMs();
