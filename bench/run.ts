@@ -13,6 +13,8 @@
  *             narration after boot; JSON to bench/results/audio-path-<date>.json
  *   --only rooms-webrtc  rooms at once with two WebRTC listeners per room, sink workers 0 vs default
  *             (with --quick: fewer, shorter steps, ~2 min); JSON to bench/results/rooms-webrtc-<date>.json
+ *   --only processes  tables at 0 underruns with one `serve --redis` process vs two behind one redis-server
+ *             (the built CLI: `npm run build` first; with --quick: ~3 min); JSON to bench/results/processes-<date>.json
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { measureSoak, soakFigures } from './scenarios/soak.ts';
 import { measureQuality, qualityFigures, type QualityResult } from './scenarios/quality.ts';
 import { measureWebRtcRoomsSection, webRtcRoomsFigures } from './scenarios/rooms-webrtc-section.ts';
 import { audioPathFigures, measureAudioPath } from './scenarios/audio-path.ts';
+import { measureProcesses, processesFigures } from './scenarios/processes.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -193,6 +196,10 @@ const SECTIONS = {
   'audio-path': {
     measure: (p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureAudioPath(p, { quick, progress }),
     figures: audioPathFigures,
+  },
+  processes: {
+    measure: (_p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureProcesses({ quick, progress }),
+    figures: processesFigures,
   },
 } as const;
 type SectionName = keyof typeof SECTIONS;

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as wavefileNs from 'wavefile';
-import { ServeProcess } from '../../support/serve-process.ts';
-import { RedisServer, redisServerMissing } from '../../support/redis-server.ts';
+import { ServeProcess } from '../../../tools/local-cluster/serve-process.ts';
+import { RedisServer, redisServerMissing } from '../../../tools/local-cluster/redis-server.ts';
 import { TableClient } from '../../../server/cli/table-client.ts';
 
 // wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.

@@ -10,8 +10,8 @@ import { connectRedisMatchmaking } from '../../../server/cluster/redis-matchmaki
 import { waitForNarrations } from '../../../server/cluster/drain.ts';
 import { ConfigError } from '../../../server/config/config-error.ts';
 import { loadConfig } from '../../../server/config/load-config.ts';
-import { RedisServer, redisServerMissing } from '../../support/redis-server.ts';
-import { freeLoopbackPort } from '../../support/free-port.ts';
+import { RedisServer, redisServerMissing } from '../../../tools/local-cluster/redis-server.ts';
+import { freeLoopbackPort } from '../../../tools/local-cluster/free-port.ts';
 
 const run = promisify(execFile);
 const BIN = join(process.cwd(), 'bin', 'vrpg-narrator.js');

@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort } from './free-port.ts';
 
-/** The package bin, as a user runs it (dist/, written by `npm run build`). */
-const BIN = join(process.cwd(), 'bin', 'vrpg-narrator.js');
+/** The package bin, as a user runs it (dist/, written by `npm run build`); found from this file, not the working directory. */
+const BIN = fileURLToPath(new URL('../../bin/vrpg-narrator.js', import.meta.url));
 
 /** How a `serve` process ended. */
 export interface ServeExit {
@@ -16,6 +17,8 @@ export interface ServeExit {
 /**
  * `vrpg-narrator serve` in a child process on a free loopback port, espeak-ng and the `wav` sink only,
  * recording into a folder of its own; its stderr (pino JSON lines and the CLI's lines) is kept.
+ * Used by the multi-process tests (test/server/cluster/) and the `processes` bench section, so it
+ * depends on Node alone (no mocha).
  */
 export class ServeProcess {
   private stderrText = '';

@@ -3,7 +3,8 @@ import { freeLoopbackPort } from './free-port.ts';
 
 /**
  * A real Debian `redis-server` on a free loopback port, no persistence (`--save ''
- * --appendonly no`): what `serve --redis` runs against in the multi-process tests. `.ci/run`
+ * --appendonly no`): what `serve --redis` runs against in the multi-process tests and the
+ * `processes` bench section (bench/scenarios/processes.ts). `.ci/run`
  * installs the package; {@link redisServerMissing} says why a machine cannot run it.
  */
 export class RedisServer {
