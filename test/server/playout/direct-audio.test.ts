@@ -9,7 +9,7 @@ import { SynthesisScheduler } from '../../../server/synthesis/synthesis-schedule
 import { fixedPolicySource } from '../../../server/synthesis/synthesis-policy.ts';
 import { RoomNarrator } from '../../../server/narration/room-narrator.ts';
 import { NarrationMetrics } from '../../../server/observability/metrics.ts';
-import type { NarrationReport } from '../../../server/narration/narration.ts';
+import { receivedDuringStall } from '../../support/stall.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The first chunk is short (the chunker's first-chunk rule: about a second of audio), the next one several seconds. */
@@ -60,29 +60,13 @@ describe('audio from the engine worker to the FIFO without the main thread (real
     };
   }
 
-  /**
-   * Starts the narration and, the moment its first chunk is handed to the espeak worker, blocks this
-   * thread; returns the audio that reached the FIFO during the stall, ms.
-   */
-  async function receivedDuringStall(roomId: string, engine: EspeakEngine, narrator: RoomNarrator): Promise<{ grewMs: number; report: Promise<NarrationReport> }> {
-    const n = narrator.narrate(TEXT, { trigger: 'test', priority: 'queue', receivedAtMs: Date.now() });
-    const until = Date.now() + 20_000;
-    while (!engine.status().workers[0]!.busy && Date.now() < until) await new Promise(setImmediate);
-    expect(engine.status().workers[0]!.busy, 'the first chunk went to the worker').to.equal(true);
-    const before = playout.receivedMs(roomId);
-    const end = performance.now() + STALL_MS;
-    while (performance.now() < end) {
-      // The game loop stalls: no message reaches this thread.
-    }
-    const grewMs = playout.receivedMs(roomId) - before;
-    console.log(`      ${roomId}: ${Math.round(grewMs)} ms of audio reached the FIFO during a ${STALL_MS} ms stall of the main thread`);
-    return { grewMs, report: n.done };
-  }
+  const stall = (roomId: string, engine: EspeakEngine, narrator: RoomNarrator) =>
+    receivedDuringStall({ playout, roomId, narrator, text: TEXT, started: () => engine.status().workers[0]!.busy, stallMs: STALL_MS });
 
   it('fills the FIFO while the main thread is blocked, and the narration plays whole', async () => {
     const { engine, narrator, close } = await setup('direct', true);
     try {
-      const { grewMs, report } = await receivedDuringStall('direct', engine, narrator);
+      const { grewMs, report } = await stall('direct', engine, narrator);
       // Only the engine worker → playout thread path can deliver while this thread spins: the first
       // chunk (≈ 1.1 s of audio; espeak needs well under the stall to make it) arrives meanwhile.
       expect(grewMs, `audio that reached the FIFO during a ${STALL_MS} ms stall`).to.be.greaterThan(500);
@@ -98,7 +82,7 @@ describe('audio from the engine worker to the FIFO without the main thread (real
   it('control: audio relayed through the main thread (an engine not connected) does not arrive while it is blocked', async () => {
     const { engine, narrator, close } = await setup('relayed', false);
     try {
-      const { grewMs, report } = await receivedDuringStall('relayed', engine, narrator);
+      const { grewMs, report } = await stall('relayed', engine, narrator);
       // Nothing of the chunk had reached this thread when it stalled (at most one espeak block, ~0.2 s, could be on its way).
       expect(grewMs).to.be.below(200);
       expect(await report).to.deep.include({ cancelled: false, error: null });

@@ -7,9 +7,9 @@ import { pino } from 'pino';
 import { AppConfigSchema } from '../../../../server/config/schema.ts';
 import { ModelManager } from '../../../../server/models/model-manager.ts';
 import { RoomNarrator } from '../../../../server/narration/room-narrator.ts';
-import type { NarrationReport } from '../../../../server/narration/narration.ts';
 import { NarrationMetrics } from '../../../../server/observability/metrics.ts';
 import { ThreadedPlayout } from '../../../../server/playout/threaded-playout.ts';
+import { receivedDuringStall } from '../../../support/stall.ts';
 import { SynthesisScheduler } from '../../../../server/synthesis/synthesis-scheduler.ts';
 import { fixedPolicySource } from '../../../../server/synthesis/synthesis-policy.ts';
 import { isAbortError, type TtsChunk } from '../../../../server/synthesis/tts-engine.ts';
@@ -104,26 +104,13 @@ describe('XTTS onnx backend on its worker thread (tiny fixture, random weights; 
       };
     }
 
-    /** Starts the narration and, the moment its chunk is handed to the worker, blocks this thread; returns the audio that reached the FIFO meanwhile, ms. */
-    async function receivedDuringStall(roomId: string, backend: XttsOnnxBackend, narrator: RoomNarrator): Promise<{ grewMs: number; report: Promise<NarrationReport> }> {
-      const n = narrator.narrate(TEXT, { trigger: 'test', priority: 'queue', receivedAtMs: Date.now() });
-      const until = Date.now() + 20_000;
-      while (backend.requestsInFlight === 0 && Date.now() < until) await new Promise(setImmediate);
-      expect(backend.requestsInFlight, 'the chunk went to the worker').to.equal(1);
-      const before = playout.receivedMs(roomId);
-      const end = performance.now() + STALL_MS;
-      while (performance.now() < end) {
-        // The game loop stalls: no message reaches this thread.
-      }
-      const grewMs = playout.receivedMs(roomId) - before;
-      console.log(`      ${roomId}: ${Math.round(grewMs)} ms of audio reached the FIFO during a ${STALL_MS} ms stall of the main thread`);
-      return { grewMs, report: n.done };
-    }
+    const stall = (roomId: string, backend: XttsOnnxBackend, narrator: RoomNarrator) =>
+      receivedDuringStall({ playout, roomId, narrator, text: TEXT, started: () => backend.requestsInFlight === 1, stallMs: STALL_MS });
 
     it('fills the FIFO while the main thread is blocked, and the chunk plays whole', async () => {
       const { narrator, backend, close } = await setup('xtts-direct', true);
       try {
-        const { grewMs, report } = await receivedDuringStall('xtts-direct', backend, narrator);
+        const { grewMs, report } = await stall('xtts-direct', backend, narrator);
         // 45 tokens ≈ 45 × 1114.6 samples less the held-back 1024 ≈ 2.05 s at 24 kHz; only the worker →
         // playout thread path can deliver any of it while this thread spins.
         const r = await report;
@@ -139,7 +126,7 @@ describe('XTTS onnx backend on its worker thread (tiny fixture, random weights; 
     it('control: relayed through the main thread (not connected), nothing arrives while it is blocked', async () => {
       const { narrator, backend, close } = await setup('xtts-relayed', false);
       try {
-        const { grewMs, report } = await receivedDuringStall('xtts-relayed', backend, narrator);
+        const { grewMs, report } = await stall('xtts-relayed', backend, narrator);
         expect(grewMs).to.equal(0);
         expect(await report).to.deep.include({ cancelled: false, error: null });
       } finally {
