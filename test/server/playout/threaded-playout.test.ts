@@ -9,7 +9,8 @@ import { AppConfigSchema } from '../../../server/config/schema.ts';
 import { ThreadedPlayout } from '../../../server/playout/threaded-playout.ts';
 import type { ChunkRoute, OpenRoomOptions, PlayoutEvent, ShapingParams } from '../../../server/playout/playout.ts';
 import { nowMs } from '../../../server/threads/spawn-worker.ts';
-import { CAPTURE_CHANNEL, type CapturedFrame } from '../../fixtures/plugins/capture-sink/index.ts';
+import type { CapturedFrame } from '../../fixtures/plugins/capture-sink/index.ts';
+import { captureFrames } from '../../support/captured-frames.ts';
 
 const { WaveFile } = 'WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default;
 const RATE = 22050;
@@ -46,19 +47,7 @@ function finish(p: ThreadedPlayout, roomId: string, narrationId: string): void {
   p.endNarration(roomId, narrationId, sent.get(`${roomId}/${narrationId}`) ?? 0);
 }
 
-/** Frames the capture sink saw on the playout thread, per room. */
-function capture() {
-  const frames = new Map<string, CapturedFrame[]>();
-  const ch = new BroadcastChannel(CAPTURE_CHANNEL);
-  ch.onmessage = (e: MessageEvent) => {
-    const m = e.data as CapturedFrame;
-    if (m.kind !== 'frame') return;
-    let list = frames.get(m.roomId);
-    if (!list) frames.set(m.roomId, (list = []));
-    list.push(m);
-  };
-  return { of: (roomId: string) => frames.get(roomId) ?? [], close: () => ch.close() };
-}
+const capture = captureFrames;
 
 function expectContinuous(frames: CapturedFrame[], maxGapMs: number): void {
   expect(frames.length).to.be.greaterThan(5);

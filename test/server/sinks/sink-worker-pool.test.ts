@@ -5,7 +5,7 @@ import { AppConfigSchema } from '../../../server/config/schema.ts';
 import { ThreadedPlayout } from '../../../server/playout/threaded-playout.ts';
 import type { OpenRoomOptions, PlayoutEvent } from '../../../server/playout/playout.ts';
 import { defaultSinkWorkers } from '../../../server/sinks/sink-worker-pool.ts';
-import { CAPTURE_CHANNEL, type CapturedFrame } from '../../fixtures/plugins/capture-sink/index.ts';
+import { captureFrames } from '../../support/captured-frames.ts';
 
 const FIXTURE_PLUGINS = fileURLToPath(new URL('../../fixtures/plugins/', import.meta.url));
 const configWith = (capture: Record<string, unknown>, sinkWorkers?: number) =>
@@ -15,19 +15,7 @@ const configWith = (capture: Record<string, unknown>, sinkWorkers?: number) =>
   });
 const room: OpenRoomOptions = { sampleRate: 22_050, sinks: ['capture'], prebufferMs: 40, maxBufferedMs: 10_000 };
 
-/** Frames the capture sink saw (on whichever thread it ran), per room. */
-function capture() {
-  const frames = new Map<string, CapturedFrame[]>();
-  const ch = new BroadcastChannel(CAPTURE_CHANNEL);
-  ch.onmessage = (e: MessageEvent) => {
-    const m = e.data as CapturedFrame;
-    if (m.kind !== 'frame') return;
-    let list = frames.get(m.roomId);
-    if (!list) frames.set(m.roomId, (list = []));
-    list.push(m);
-  };
-  return { of: (roomId: string) => frames.get(roomId) ?? [], close: () => ch.close() };
-}
+const capture = captureFrames;
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const start = Date.now();
