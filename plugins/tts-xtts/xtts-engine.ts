@@ -6,7 +6,7 @@ import { clauseText, abortError, isAbortError, type DirectAudio, type TtsChunk, 
 import type { MessagePort } from 'node:worker_threads';
 import type { ChunkRoute } from '../../server/playout/playout.ts';
 import type { XttsBackend, XttsSynthesisRequest } from './backend.ts';
-import { describe } from './http-request.ts';
+import { describe } from '../../server/util/http-stream.ts';
 import { XTTS_CHAR_LIMITS, XTTS_LANGUAGES, XTTS_SAMPLE_RATE, assertXttsLanguage } from './languages.ts';
 import type { XttsOptions } from './options.ts';
 import { XttsSpeakingRate } from './speaking-rate.ts';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { XTTS_SAMPLE_RATE, xttsWireLanguage } from './languages.ts';
 import type { XttsBackend, XttsSynthesisRequest } from './backend.ts';
-import { XttsBadResponseError, describe, fetchJson, streamResponse, type RequestOptions, type XttsRequest } from './http-request.ts';
+import { HttpBadResponseError, describe, fetchJson, streamResponse, type RequestOptions, type HttpRequest } from '../../server/util/http-stream.ts';
 import { xttsServerUrls, type XttsOptions } from './options.ts';
 import { PcmStreamDecoder } from './pcm-stream-decoder.ts';
 import type { ReferenceUpload } from './reference-wav.ts';
@@ -128,7 +128,7 @@ export class XttsHttpBackend implements XttsBackend {
       if (first) {
         firstByte();
         if (meta.contentType?.includes('json')) {
-          throw new XttsBadResponseError(`server answered JSON instead of audio: ${Buffer.from(bytes).toString('utf8').slice(0, 200)}`);
+          throw new HttpBadResponseError(`server answered JSON instead of audio: ${Buffer.from(bytes).toString('utf8').slice(0, 200)}`);
         }
       }
       first = false;
@@ -156,7 +156,7 @@ export class XttsHttpBackend implements XttsBackend {
     throw new XttsProbeError(`XTTS server at ${server.label} answered GET ${shown} with ${res.status} ${res.statusText}: ${why}`, res.status);
   }
 
-  private speechRequest(base: string, r: XttsSynthesisRequest): XttsRequest {
+  private speechRequest(base: string, r: XttsSynthesisRequest): HttpRequest {
     const o = this.options;
     if (o.protocol === 'openai') {
       return {
