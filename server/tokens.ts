@@ -25,6 +25,8 @@ export const TOKENS = {
    * createNarrator; plugins inject it `@optional()` to add their own metrics (plugins/tts-xtts pool).
    */
   MetricsRegistry: Symbol.for('vrpg/MetricsRegistry'),
+  /** Optional {@link NarrationWriter} (server/event/narration-writer.ts; bound by plugins/llm-openai): narration written by a language model. */
+  NarrationWriter: Symbol.for('vrpg/NarrationWriter'),
 } as const;
 
 /**

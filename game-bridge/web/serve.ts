@@ -18,7 +18,9 @@ export interface ResponseLike {
 
 /** A rule as config `rules` holds it (server/config/schema.ts NarrationRuleSchema). */
 export interface RuleLike {
-  readonly template: string;
+  readonly template?: string;
+  /** A language model writes the narration from this prompt (plugins/llm-openai); the template is then the fallback. */
+  readonly llm?: { readonly prompt: string };
   readonly priority: 'interrupt' | 'queue';
   readonly players: boolean;
 }
@@ -27,11 +29,14 @@ export interface RuleLike {
 export interface RuleInfo {
   /** Event type (`dice_roll`). */
   readonly type: string;
+  /** The rule's template, or its `llm` prompt when it has no template. */
   readonly template: string;
+  /** A language model writes this event's narration (rule `llm`). */
+  readonly llm: boolean;
   readonly priority: 'interrupt' | 'queue';
   /** Players (not only the DM) may send it. */
   readonly players: boolean;
-  /** Template fields the sender fills, in template order; `players` is filled by the room and left out. */
+  /** Template and prompt fields the sender fills, in order; `players` is filled by the room and left out. */
   readonly fields: ReadonlyArray<{ readonly name: string; readonly optional: boolean }>;
 }
 
@@ -75,13 +80,13 @@ export function describeRules(rules: Readonly<Record<string, RuleLike>>): RuleIn
       const rule = rules[type]!;
       const seen = new Set<string>();
       const fields: Array<{ name: string; optional: boolean }> = [];
-      for (const m of rule.template.matchAll(PLACEHOLDER)) {
+      for (const m of `${rule.template ?? ''} ${rule.llm?.prompt ?? ''}`.matchAll(PLACEHOLDER)) {
         const name = m[1]!;
         if (ROOM_FIELDS.has(name) || seen.has(name)) continue;
         seen.add(name);
         fields.push({ name, optional: m[2] === '?' });
       }
-      return { type, template: rule.template, priority: rule.priority, players: rule.players, fields };
+      return { type, template: rule.template ?? rule.llm?.prompt ?? '', llm: rule.llm !== undefined, priority: rule.priority, players: rule.players, fields };
     });
 }
 

@@ -55,7 +55,13 @@ export const CONTEXT_FIELDS = ['players'] as const;
 
 export const NarrationRuleSchema = z
   .object({
-    template: TemplateSchema,
+    /** The text to narrate; with `llm`, the fallback spoken when the language model fails or none is mounted. */
+    template: TemplateSchema.optional(),
+    /**
+     * Narration written live by the language model (plugins/llm-openai, issue 14): `prompt` is filled
+     * from the event's fields like a template and sent to the model; its streamed answer is narrated.
+     */
+    llm: z.object({ prompt: TemplateSchema.refine((p) => p.length <= 4000, 'prompt: at most 4000 characters') }).strict().optional(),
     priority: z.enum(['interrupt', 'queue']).default('queue'),
     /** Players (not only the DM) may send this event. */
     players: z.boolean().default(false),
@@ -69,11 +75,16 @@ export const NarrationRuleSchema = z
   })
   .strict()
   .superRefine((rule, ctx) => {
+    if (rule.template === undefined && rule.llm === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['template'], message: 'a rule needs a template, an llm prompt, or both (the template is then the fallback)' });
+    }
     if (!rule.fields) return;
-    for (const m of rule.template.matchAll(/\{([a-zA-Z_][a-zA-Z0-9_]*)\??\}/g)) {
-      const name = m[1]!;
-      if (!Object.hasOwn(rule.fields, name) && !(CONTEXT_FIELDS as readonly string[]).includes(name)) {
-        ctx.addIssue({ code: 'custom', path: ['fields'], message: `placeholder {${name}} of the template is not declared in fields` });
+    for (const [what, text] of [['template', rule.template], ['llm prompt', rule.llm?.prompt]] as const) {
+      for (const m of (text ?? '').matchAll(/\{([a-zA-Z_][a-zA-Z0-9_]*)\??\}/g)) {
+        const name = m[1]!;
+        if (!Object.hasOwn(rule.fields, name) && !(CONTEXT_FIELDS as readonly string[]).includes(name)) {
+          ctx.addIssue({ code: 'custom', path: ['fields'], message: `placeholder {${name}} of the ${what} is not declared in fields` });
+        }
       }
     }
   });

@@ -7,9 +7,15 @@ export interface GameEvent {
   readonly [field: string]: unknown;
 }
 
-/** What a rule made of an event: the text to narrate and how it enters the room's queue. */
+/**
+ * What a rule made of an event: the text to narrate and/or the prompt for the language model, and how
+ * it enters the room's queue. A rule with both narrates `prompt` through the model and falls back to `text`.
+ */
 export interface RenderedEvent {
-  readonly text: string;
+  /** The rule's template filled in; absent when the rule has only an `llm` prompt. */
+  readonly text?: string;
+  /** The rule's `llm.prompt` filled in (issue 14); absent when the rule has none. */
+  readonly prompt?: string;
   readonly priority: NarrationRule['priority'];
   /** The rule's voice, if it names one. */
   readonly voice?: string;
@@ -20,7 +26,7 @@ const PLACEHOLDER = /\{([a-zA-Z_][a-zA-Z0-9_]*)(\?)?\}/g;
 const MAX_FIELD_CHARS = 500;
 
 /**
- * Maps game events to narration text with the config's rules table.
+ * Maps game events to narration text (and language-model prompts, rule `llm`) with the config's rules table.
  * `{field}` placeholders take the event's fields (`{field?}` may be absent) (strings, finite numbers, booleans);
  * `context` supplies room-derived fields (e.g. `players`) that events cannot override.
  * A placeholder with no value is an error, not an empty string: half a sentence
@@ -45,7 +51,7 @@ export class NarrationRules {
     if (role === 'player' && !rule.players) {
       throw new NarrationError('not_allowed', `players may not send "${event.type}"; allowed for players: ${this.playerEventTypes().join(', ') || '(none)'}`);
     }
-    const text = rule.template.replace(PLACEHOLDER, (_, name: string, optional?: string) => {
+    const fill = (template: string) => template.replace(PLACEHOLDER, (_, name: string, optional?: string) => {
       const value = Object.hasOwn(context, name) ? context[name] : event[name];
       if ((value === undefined || value === null || value === '') && optional) return '';
       if (value === undefined || value === null || value === '') {
@@ -58,8 +64,18 @@ export class NarrationRules {
       if (typeof value !== 'string') throw new NarrationError('bad_event', `event "${event.type}" field "${name}" must be a string or number`);
       if (value.length > MAX_FIELD_CHARS) throw new NarrationError('bad_event', `event "${event.type}" field "${name}" is longer than ${MAX_FIELD_CHARS} characters`);
       return value;
-    });
-    return { text: text.replace(/\s+/g, ' ').trim(), priority: rule.priority, ...(rule.voice ? { voice: rule.voice } : {}) };
+    }).replace(/\s+/g, ' ').trim();
+    return {
+      ...(rule.template !== undefined ? { text: fill(rule.template) } : {}),
+      ...(rule.llm ? { prompt: fill(rule.llm.prompt) } : {}),
+      priority: rule.priority,
+      ...(rule.voice ? { voice: rule.voice } : {}),
+    };
+  }
+
+  /** Event types whose rule has an `llm` prompt and no template: they cannot be narrated without a language model. */
+  llmOnlyEventTypes(): string[] {
+    return this.eventTypes().filter((t) => this.rules[t]!.llm && this.rules[t]!.template === undefined);
   }
 
   private playerEventTypes(): string[] {

@@ -8,6 +8,7 @@ import { matchMaker } from '@colyseus/core';
 import { AppConfigSchema, NarrationRulesSchema, type NarrationRuleSchema, type AppConfig, type AppConfigInput } from '../config/schema.ts';
 import { ConfigError, configErrorFromZod } from '../config/config-error.ts';
 import { NarrationRules } from '../event/narration-rules.ts';
+import type { NarrationWriter } from '../event/narration-writer.ts';
 import { NarrationService, type RoomReport } from '../narration/narration-service.ts';
 import { NarrationError } from '../narration/narration-error.ts';
 import { RoomNarration } from '../narration/room-narration.ts';
@@ -104,9 +105,11 @@ export class Narrator implements NarrationRoomHost {
       readonly service: NarrationService;
       /** Config `recordingsRetention` over `recordingsDir`; null without the `wav` sink. */
       readonly retention: RecordingRetention | null;
+      /** The mounted language model (plugins/llm-openai), or none. */
+      readonly writer?: NarrationWriter;
     },
   ) {
-    this.defaultRules = new NarrationRules(config.rules);
+    this.defaultRules = this.checkedRules(new NarrationRules(config.rules));
   }
 
   /** The configured engine (warm). */
@@ -192,6 +195,7 @@ export class Narrator implements NarrationRoomHost {
       streamIdleMs: this.config.limits.streamIdleMs,
       maxQueued: this.config.limits.maxQueuedNarrations,
       log: this.log,
+      writer: this.parts.writer,
       start: (listener) => {
         if (this.closed) throw new NarrationError('closed', 'the narrator is closed');
         return service.startRoom(roomId, listener, { wavPath: options.wavPath, sinks: options.sinks });
@@ -316,8 +320,15 @@ export class Narrator implements NarrationRoomHost {
     if (cached) return cached;
     const parsed = NarrationRulesSchema.safeParse(input);
     if (!parsed.success) throw configErrorFromZod(parsed.error, 'rules');
-    const rules = new NarrationRules(parsed.data);
+    const rules = this.checkedRules(new NarrationRules(parsed.data));
     this.rulesCache.set(input, rules);
+    return rules;
+  }
+
+  /** @throws ConfigError `rules.<type>.llm` for a rule with only a prompt when no language model is mounted */
+  private checkedRules(rules: NarrationRules): NarrationRules {
+    const type = this.parts.writer ? undefined : rules.llmOnlyEventTypes()[0];
+    if (type) throw new ConfigError(`rules.${type}.llm`, 'needs a language model: mount plugins.llm-openai, or give the rule a template as well (the fallback)');
     return rules;
   }
 }
@@ -365,9 +376,10 @@ export async function createNarrator(config: NarratorConfig = {}, options: Narra
       await retention.prune();
     }
     const factories = container.isBound(TOKENS.RoomPluginFactory) ? container.getAll<RoomPluginFactory>(TOKENS.RoomPluginFactory) : [];
+    const writer = container.isBound(TOKENS.NarrationWriter) ? container.get<NarrationWriter>(TOKENS.NarrationWriter) : undefined;
     const startupMs = Math.round((performance.now() - started) * 10) / 10;
     log.info({ engine: engine.name, sampleRate: engine.sampleRate, sinks: cfg.sinks, startupMs }, 'narrator ready');
-    return new Narrator(cfg, log, metrics, factories, startupMs, { engine, models, playout, policy, scheduler, service, retention });
+    return new Narrator(cfg, log, metrics, factories, startupMs, { engine, models, playout, policy, scheduler, service, retention, writer });
   } catch (err) {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch((e: unknown) => log.warn({ err: e }, 'cleanup after a failed start'));
     throw err;

@@ -9,6 +9,7 @@
  *   player's event: the players' share of them; the last quarter is kept for the DM)
  * - `rate_limited`: a player sent more events than `limits.playerEventsPerMinute`
  * - `no_stream`: a stream delta or end without an open stream
+ * - `no_llm`: narration by a language model was asked for and none is mounted (plugins/llm-openai)
  * - `closed`: the room's narration, or the whole narrator, is closed
  */
 export type NarrationErrorCode =
@@ -23,6 +24,7 @@ export type NarrationErrorCode =
   | 'queue_full'
   | 'rate_limited'
   | 'no_stream'
+  | 'no_llm'
   | 'closed';
 
 /**
@@ -71,15 +73,16 @@ export function textProblem(s: string): string | null {
  * Checks narration text as every entry point takes it (client messages, server-side
  * `narrate`, streams' deltas use {@link checkDeltaText}).
  * @param maxChars config `limits.maxTextChars`
+ * @param what the field's name in error messages (`text`, `prompt`)
  * @returns the text, unchanged
  * @throws NarrationError `bad_request` (not a string), `empty_text`, `text_too_long`, `bad_text`
  */
-export function checkNarrationText(text: unknown, maxChars: number): string {
-  if (typeof text !== 'string') throw new NarrationError('bad_request', 'text must be a string');
-  if (text.length > maxChars) throw new NarrationError('text_too_long', `text is longer than ${maxChars} characters`);
-  if (text.trim().length === 0) throw new NarrationError('empty_text', 'text is empty');
+export function checkNarrationText(text: unknown, maxChars: number, what = 'text'): string {
+  if (typeof text !== 'string') throw new NarrationError('bad_request', `${what} must be a string`);
+  if (text.length > maxChars) throw new NarrationError('text_too_long', `${what} is longer than ${maxChars} characters`);
+  if (text.trim().length === 0) throw new NarrationError('empty_text', `${what} is empty`);
   const problem = textProblem(text);
-  if (problem) throw new NarrationError('bad_text', `text contains ${problem}`);
+  if (problem) throw new NarrationError('bad_text', `${what} contains ${problem}`);
   return text;
 }
 

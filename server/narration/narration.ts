@@ -43,8 +43,8 @@ export interface NarrationReport {
   /** Gain the narration got towards config `loudness.targetLufs`, dB (0 when off). */
   gainDb: number;
   /**
-   * Why the narration failed, or null: chunks whose synthesis failed (the rest was still spoken), or
-   * an engine that produced no audio at all. A failure is never reported as a plain success.
+   * Why the narration failed, or null: its language model failed (what it wrote before was spoken),
+   * chunks whose synthesis failed (the rest was still spoken), or an engine that produced no audio at all. A failure is never reported as a plain success.
    */
   error: string | null;
 }
@@ -65,6 +65,8 @@ export class Narration {
   /** Chunks whose synthesis failed, and the first failure's message. */
   failedChunks = 0;
   firstError: string | null = null;
+  /** Why the narration's text source (a language model) failed, or null; what it wrote before stays spoken. */
+  textError: string | null = null;
   /** Set when the playout reported the narration's last frame. */
   stats: PlayoutNarrationStats | null = null;
   /** Resolves when the playout reported the narration's end (played out or cancelled). */
@@ -120,7 +122,9 @@ export class Narration {
       paused: s?.paused ?? false,
       loudnessLufs: this.loudnessLufs !== null && Number.isFinite(this.loudnessLufs) ? Math.round(this.loudnessLufs * 10) / 10 : null,
       gainDb: Math.round(this.gainDb * 10) / 10,
-      error: this.failedChunks > 0
+      error: this.textError !== null
+        ? this.textError
+        : this.failedChunks > 0
         ? `${this.failedChunks} of ${this.chunks.length} chunk(s) failed to synthesize: ${this.firstError}`
         : !cancelled && s !== null && audioMs === 0 ? 'the engine produced no audio' : null,
     };

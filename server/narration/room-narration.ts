@@ -1,11 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { NarrationRules } from '../event/narration-rules.ts';
+import type { NarrationWriter } from '../event/narration-writer.ts';
 import type { PlayoutStatus } from '../playout/playout.ts';
 import { nowMs } from '../threads/spawn-worker.ts';
 import type { NarrationReport } from './narration.ts';
 import { NarrationError, checkDeltaText, checkNarrationText } from './narration-error.ts';
 import type { NarrationRequest, RoomNarrator, RoomNarratorListener } from './room-narrator.ts';
+import { NarrationHistory } from './narration-history.ts';
+import { writeNarration, type WriterProblem } from './written-narration.ts';
 
 /** A narration that was accepted: its id now, its report when its last frame has played (or it was cancelled). */
 export interface NarrationHandle {
@@ -67,6 +70,8 @@ export interface RoomNarrationEvents {
   caption: Caption;
   /** A narration's last frame was handed to the sinks, or it was cancelled. */
   end: NarrationReport;
+  /** A language model failed or overran while writing a narration (issue 14); the narration goes on with what it had. */
+  error: WriterProblem;
 }
 
 const TRIGGER = /^[\w:.-]{1,64}$/;
@@ -93,6 +98,8 @@ export class RoomNarration {
   /** The playout's open in progress or done (settles when its sinks run); null before the first use. */
   private opening: Promise<void> | null = null;
   private closedValue = false;
+  /** The room's past narrations: context for its language model. */
+  private readonly history = new NarrationHistory();
 
   /**
    * @param options.maxChars config `limits.maxTextChars`
@@ -101,11 +108,12 @@ export class RoomNarration {
    * @param options.start opens the room's playout with these callbacks (the narration service's `startRoom`):
    *   the narrator at once, `ready` when the sinks run; throws when it cannot start (no slot, narrator closed)
    * @param options.close closes the room's playout (the narration service's `closeRoom`)
+   * @param options.writer the mounted language model (plugins/llm-openai), or none
    */
   constructor(
     readonly roomId: string,
     private readonly options: {
-      rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger;
+      rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger; writer?: NarrationWriter;
       start: (listener: RoomNarratorListener) => { narrator: RoomNarrator; ready: Promise<void> };
       close: () => Promise<void>;
     },
@@ -127,6 +135,7 @@ export class RoomNarration {
       onNarrationStart: (narrationId, trigger) => this.emit('start', { narrationId, trigger }),
       onNarrationEnd: (report) => {
         if (this.captionValue?.narrationId === report.id) this.captionValue = null;
+        this.history.add(report);
         this.emit('end', report);
       },
     };
@@ -195,11 +204,44 @@ export class RoomNarration {
         throw new NarrationError('queue_full', `too many narrations waiting (${narrator.pendingCount}) for a player's event; the last ${dmReserve(this.options.maxQueued)} places are the DM's`);
       }
     }
-    if (rendered.text.length > this.options.maxChars) {
-      throw new NarrationError('text_too_long', `narration of "${type}" is longer than ${this.options.maxChars} characters`);
+    const { text, prompt } = rendered;
+    for (const [what, s] of [['narration', text], ['prompt', prompt]] as const) {
+      if (s !== undefined && s.length > this.options.maxChars) {
+        throw new NarrationError('text_too_long', `${what} of "${type}" is longer than ${this.options.maxChars} characters`);
+      }
     }
-    const n = narrator.narrate(rendered.text, { trigger: `event:${type}`, priority: rendered.priority, receivedAtMs, voice: rendered.voice });
+    const request = { trigger: `event:${type}`, priority: rendered.priority, receivedAtMs, voice: rendered.voice };
+    if (prompt !== undefined && this.options.writer) return this.write(narrator, prompt, request, text);
+    // No language model mounted: a rule with a template narrates it (rules with only a prompt were refused at startup).
+    if (text === undefined) throw new NarrationError('no_llm', `event "${type}" is narrated by a language model and none is mounted (plugins.llm-openai)`);
+    const n = narrator.narrate(text, request);
     return { id: n.id, done: n.done };
+  }
+
+  /**
+   * Narrates what the mounted language model writes for `prompt` (issue 14): its answer streams into
+   * the chunker as it is written, so speech starts at its first safe pause. Cancel stops the model.
+   * A model failure is reported on the `error` event (`llm_failed`) and in the narration's report;
+   * what it wrote before stays spoken.
+   * @param prompt 1–`limits.maxTextChars` characters
+   * @throws NarrationError `no_llm` (no language model mounted), `bad_request`, `empty_text`,
+   *   `text_too_long`, `bad_text` (the prompt), `unknown_voice`, `queue_full`, `closed`
+   */
+  generate(prompt: string, options: NarrateOptions = {}): NarrationHandle {
+    const narrator = this.start();
+    const request = this.request(options, 'server:llm');
+    if (!this.options.writer) throw new NarrationError('no_llm', 'no language model is mounted (plugins.llm-openai)');
+    const checked = checkNarrationText(prompt, this.options.maxChars, 'prompt');
+    return this.write(narrator, checked, request);
+  }
+
+  private write(narrator: RoomNarrator, prompt: string, request: NarrationRequest, fallback?: string): NarrationHandle {
+    const stream = narrator.stream(request);
+    void writeNarration({
+      writer: this.options.writer!, roomId: this.roomId, stream, prompt, fallback, history: this.history.list(),
+      maxChars: this.options.maxChars, log: this.options.log, onProblem: (p) => this.emit('error', p),
+    });
+    return { id: stream.id, done: stream.narration.done };
   }
 
   /**

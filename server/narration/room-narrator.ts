@@ -31,6 +31,12 @@ export interface NarrationStream {
   readonly length: number;
   /** Appends text; chunks are synthesized as soon as the chunker finds them safe. */
   push(delta: string): void;
+  /**
+   * The text so far is a finished piece to speak now (a language model's prelude sentence): it is
+   * chunked as if the text ended here, and later text starts a new chunk. Costs nothing when no
+   * text is pending.
+   */
+  break(): void;
   /** No more text: the rest becomes the last chunk. */
   end(): void;
 }
@@ -123,7 +129,10 @@ export class RoomNarrator {
    */
   stream(request: NarrationRequest): NarrationStream & { narration: Narration } {
     const narration = this.accept(request);
-    const chunker = new StreamingChunker(this.chunkerOptions());
+    let chunker = new StreamingChunker(this.chunkerOptions());
+    // After a break() a new chunker numbers from 0 again: its chunks continue the narration's numbering.
+    let firstIndex = 0;
+    const add = (chunks: readonly TextChunk[]) => narration.addChunks(firstIndex === 0 ? chunks : chunks.map((c) => ({ ...c, index: firstIndex + c.index })));
     return {
       id: narration.id,
       narration,
@@ -133,11 +142,19 @@ export class RoomNarrator {
       push: (delta: string) => {
         if (narration.pending.isEnded || narration.abort.signal.aborted) return;
         narration.text += delta;
-        narration.addChunks(chunker.push(delta));
+        add(chunker.push(delta));
+      },
+      break: () => {
+        if (narration.pending.isEnded || narration.abort.signal.aborted) return;
+        const before = narration.chunks.length;
+        add(chunker.end());
+        if (narration.chunks.length === before) return;
+        firstIndex = narration.chunks.length;
+        chunker = new StreamingChunker(this.chunkerOptions());
       },
       end: () => {
         if (narration.pending.isEnded) return;
-        if (!narration.abort.signal.aborted) narration.addChunks(chunker.end());
+        if (!narration.abort.signal.aborted) add(chunker.end());
         narration.pending.end();
       },
     };

@@ -13,6 +13,7 @@ import { NarrationError, textProblem } from '../narration/narration-error.ts';
 export const NARRATION_MESSAGES = [
   'narration:event',
   'narration:narrate',
+  'narration:narrate_llm',
   'narration:narrate_start',
   'narration:narrate_delta',
   'narration:narrate_end',
@@ -47,6 +48,9 @@ export type JoinOptions = z.infer<typeof JoinOptionsSchema>;
 /** `narration:narrate` `{ text, voice? }`. */
 export const NarrateSchema = z.object({ text: z.string({ error: 'text must be a string' }), voice: VoiceName.optional() }).strict();
 
+/** `narration:narrate_llm` `{ prompt, voice? }`: the mounted language model writes the narration (issue 14). */
+export const NarrateLlmSchema = z.object({ prompt: z.string({ error: 'prompt must be a string' }), voice: VoiceName.optional() }).strict();
+
 /** `narration:narrate_start` `{ voice? }` (or no payload). */
 export const StreamStartSchema = z.object({ voice: VoiceName.optional() }).strict().optional();
 
@@ -79,7 +83,9 @@ export function describeIssue(error: z.ZodError): string {
 export interface ErrorMessage {
   /** The message type that was refused (`narration:narrate`). */
   readonly type: string;
-  /** {@link NarrationErrorCode}, or `internal` */
+  /** {@link NarrationErrorCode}, `synthesis_failed`, `llm_failed`, or `internal` */
   readonly code: string;
   readonly message: string;
+  /** The narration it concerns, for errors after it was accepted (`synthesis_failed`, `llm_failed`). */
+  readonly narrationId?: string;
 }

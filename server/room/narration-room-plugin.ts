@@ -7,7 +7,9 @@ import type {
   Caption, EventOptions, NarrateOptions, NarrationHandle, NarrationStreamHandle, RoomNarration, RoomNarrationEvents,
 } from '../narration/room-narration.ts';
 import type { PlayoutStatus } from '../playout/playout.ts';
-import { CancelSchema, DeltaSchema, GameEventSchema, NarrateSchema, StreamStartSchema, parsePayload, type ErrorMessage } from './messages.ts';
+import {
+  CancelSchema, DeltaSchema, GameEventSchema, NarrateLlmSchema, NarrateSchema, StreamStartSchema, parsePayload, type ErrorMessage,
+} from './messages.ts';
 import { findNarrationState, type NarrationState } from './narration-state.ts';
 import type { RoomPluginContext, RoomPluginFactory } from './room-plugin-factory.ts';
 import { Seats, type Role } from './seats.ts';
@@ -83,6 +85,8 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
   /** One open stream per client (`narration:narrate_start` … `narration:narrate_end`). */
   private readonly streams = new Map<string, NarrationStreamHandle>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** Narrations whose language-model failure the DMs were told (bounded by the room's live narrations; removed at their end). */
+  private readonly toldWriterFailure = new Set<string>();
 
   /**
    * @param rules the validated rules table this room renders events with
@@ -126,6 +130,15 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
    */
   event(type: string, fields: Readonly<Record<string, unknown>> = {}, options: EventOptions = {}): NarrationHandle {
     return this.open().event(type, fields, { ...options, context: { players: this.playerNames(), ...options.context } });
+  }
+
+  /**
+   * Narrates what the mounted language model writes for `prompt` (see RoomNarration.generate); its
+   * failures reach the room's DMs as `narration:error` `llm_failed`.
+   * @throws NarrationError `no_llm`, and as {@link narrate} for the prompt
+   */
+  generate(prompt: string, options: NarrateOptions = {}): NarrationHandle {
+    return this.open().generate(prompt, options);
   }
 
   /** Starts a streamed narration (see RoomNarration.stream). @throws NarrationError as {@link narrate} */
@@ -194,11 +207,17 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
           this.stateField.captionIndex = -1;
         }
         room.broadcast('narration:end', report);
-        // A failed narration is never a quiet success: the DM also gets it as an error (the SDK's `error` event).
-        if (report.error) {
-          const message = { type: 'narration:end', code: 'synthesis_failed', message: `narration ${report.id} failed: ${report.error}` };
-          for (const c of room.clients) if (this.roleOf(c) === 'dm') c.send('narration:error', message);
+        // A failed narration is never a quiet success: the DM also gets it as an error (the SDK's `error` event),
+        // unless its language model's failure was told already.
+        if (report.error && !this.toldWriterFailure.delete(report.id)) {
+          this.tellDms({ type: 'narration:end', code: 'synthesis_failed', message: `narration ${report.id} failed: ${report.error}`, narrationId: report.id });
         }
+        this.toldWriterFailure.delete(report.id);
+      }),
+      narration.on('error', (p) => {
+        if (p.code === 'llm_failed') this.toldWriterFailure.add(p.narrationId);
+        const type = p.trigger.startsWith('event:') ? 'narration:event' : p.trigger === 'dm:llm' ? 'narration:narrate_llm' : 'narration:generate';
+        this.tellDms({ type, code: p.code, message: p.message, narrationId: p.narrationId });
       }),
     );
     for (const part of this.parts) {
@@ -263,6 +282,13 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
           const { text, voice } = parsePayload(NarrateSchema, message);
           const n = narration.narrate(text, { trigger: 'dm:text', receivedAtMs, voice });
           this.accept(client, 'narration:narrate', n.id);
+        }),
+      'narration:narrate_llm': (client, message) =>
+        this.guard(client, 'narration:narrate_llm', (narration, receivedAtMs) => {
+          this.requireDm(client, 'narration:narrate_llm');
+          const { prompt, voice } = parsePayload(NarrateLlmSchema, message);
+          const n = narration.generate(prompt, { trigger: 'dm:llm', receivedAtMs, voice });
+          this.accept(client, 'narration:narrate_llm', n.id);
         }),
       'narration:narrate_start': (client, message) =>
         this.guard(client, 'narration:narrate_start', (narration, receivedAtMs) => {
@@ -360,6 +386,11 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
 
   private requireDm(client: Client, type: string): void {
     if (this.roleOf(client) !== 'dm') throw new NarrationError('not_allowed', `only the DM may send "${type}"`);
+  }
+
+  /** Sends a `narration:error` to every DM of the room (errors after a narration was accepted). */
+  private tellDms(error: ErrorMessage): void {
+    for (const c of this.room.clients) if (this.roleOf(c) === 'dm') c.send('narration:error', error);
   }
 
   private accept(client: Client, type: string, narrationId: string): void {
