@@ -2,7 +2,7 @@ import { Client, type Room } from '@colyseus/sdk';
 import type { NarrationReport } from '../narration/narration.ts';
 
 /** A narration command: the suffix of a `narration:*` message (server/room/messages.ts). */
-export type NarrationCommand = 'event' | 'narrate' | 'narrate_start' | 'narrate_delta' | 'narrate_end' | 'cancel' | 'pause' | 'resume';
+export type NarrationCommand = 'event' | 'narrate' | 'narrate_llm' | 'narrate_start' | 'narrate_delta' | 'narrate_end' | 'cancel' | 'pause' | 'resume';
 
 /** A reply to a request: accepted with the narration it started, or refused. */
 export type TableReply =
@@ -27,15 +27,17 @@ export class TableClient {
   readonly reports = new Map<string, NarrationReport>();
   /** `table:seat` answers, oldest first: the seat given at join, then every change (handover, promotion, reconnection). */
   readonly seats: Array<{ role: 'dm' | 'player'; reason: string }> = [];
-  readonly errors: Array<{ type: string; message: string }> = [];
+  /** Every `narration:error`: refusals of requests, and errors of accepted narrations (those carry `narrationId`). */
+  readonly errors: Array<{ type: string; code?: string; message: string; narrationId?: string }> = [];
   private readonly waiting: Array<(r: TableReply) => void> = [];
   private readonly endWaiters = new Map<string, Array<(r: NarrationReport) => void>>();
 
   private constructor(readonly room: Room) {
     room.onMessage('narration:accepted', (m: { type: string; narrationId: string }) => this.waiting.shift()?.({ ok: true, ...m }));
-    room.onMessage('narration:error', (m: { type: string; message: string }) => {
+    room.onMessage('narration:error', (m: { type: string; code?: string; message: string; narrationId?: string }) => {
       this.errors.push(m);
-      this.waiting.shift()?.({ ok: false, ...m });
+      // An error about a narration already accepted (`synthesis_failed`, `llm_failed`) answers no request.
+      if (m.narrationId === undefined) this.waiting.shift()?.({ ok: false, ...m });
     });
     room.onMessage('narration:end', (r: NarrationReport) => {
       this.reports.set(r.id, r);

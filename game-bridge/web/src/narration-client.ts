@@ -67,8 +67,9 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
       if (!this.left) this.emit('leave', { code });
     });
     room.onMessage('narration:accepted', (m: { type: string; narrationId: string }) => this.reply(m.type, { ok: true, narrationId: m.narrationId }));
-    room.onMessage('narration:error', (m: { type: string; message: string }) => {
-      if (!this.reply(m.type, { ok: false, message: m.message })) this.emit('error', { type: m.type, message: m.message });
+    room.onMessage('narration:error', (m: { type: string; code?: string; message: string; narrationId?: string }) => {
+      // An error about a narration already accepted (`synthesis_failed`, `llm_failed`) answers no request.
+      if (m.narrationId !== undefined || !this.reply(m.type, { ok: false, message: m.message })) this.emit('error', m);
     });
     room.onMessage('narration:start', (m: { narrationId: string; trigger: string }) => this.emit('narration-start', m));
     room.onMessage('narration:end', (r: NarrationReport) => this.emit('narration-end', r));
@@ -180,6 +181,15 @@ export class NarrationClient extends TypedEmitter<NarrationClientEvents> {
   /** DM: narrates `text`, queued behind what plays. @returns the narration id @throws Error when refused */
   narrate(text: string, voice?: string): Promise<string> {
     return this.request('narration:narrate', voice ? { text, voice } : { text });
+  }
+
+  /**
+   * DM: the server's language model writes and narrates an answer to `prompt` (`narration:narrate_llm`,
+   * plugins/llm-openai). Its failures later arrive as `error` events with code `llm_failed`.
+   * @returns the narration id @throws Error when refused (no language model mounted: code `no_llm`)
+   */
+  narrateLlm(prompt: string, voice?: string): Promise<string> {
+    return this.request('narration:narrate_llm', voice ? { prompt, voice } : { prompt });
   }
 
   /**
