@@ -40,6 +40,7 @@ import { measureSoak, soakFigures } from './scenarios/soak.ts';
 import { measureQuality, qualityFigures, type QualityResult } from './scenarios/quality.ts';
 import { measureWebRtcRoomsSection, webRtcRoomsFigures } from './scenarios/rooms-webrtc-section.ts';
 import { audioPathFigures, measureAudioPath } from './scenarios/audio-path.ts';
+import { llmFigures, measureLlm } from './scenarios/llm.ts';
 import { measureProcesses, processesFigures } from './scenarios/processes.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -200,6 +201,10 @@ const SECTIONS = {
   processes: {
     measure: (_p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureProcesses({ quick, progress }),
     figures: processesFigures,
+  },
+  llm: {
+    measure: (_p: BenchPipeline, quick: boolean, progress: (msg: string) => void) => measureLlm({ quick, progress }),
+    figures: llmFigures,
   },
 } as const;
 type SectionName = keyof typeof SECTIONS;
