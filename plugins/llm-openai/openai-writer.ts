@@ -1,4 +1,5 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { pluginOptionsToken, TOKENS } from '../../server/tokens.ts';
 import type { NarrationWriter, PastNarration, WriteRequest, WriterBreak } from '../../server/event/narration-writer.ts';
@@ -7,6 +8,7 @@ import { nowMs } from '../../server/threads/spawn-worker.ts';
 import { streamChat, type ChatEndpoint, type ChatMessage } from './chat-stream.ts';
 import { RepeatGuard, firstSentence } from './prelude-race.ts';
 import type { LlmOpenAiOptions } from './options.ts';
+import { LlmMetrics, type LlmRole } from './llm-metrics.ts';
 
 /** Characters of one past narration given to the model as context. */
 export const HISTORY_ITEM_CHARS = 600;
@@ -37,11 +39,14 @@ const BREAK: WriterBreak = { break: true };
 export class OpenAiWriter implements NarrationWriter {
   private readonly main: ChatEndpoint;
   private readonly prelude: ChatEndpoint | null;
+  private readonly metrics: LlmMetrics | null;
 
   constructor(
     @inject(pluginOptionsToken('llm-openai')) private readonly options: LlmOpenAiOptions,
     @inject(TOKENS.Logger) private readonly log: Logger,
+    @inject(TOKENS.MetricsRegistry) @optional() registry?: Registry,
   ) {
+    this.metrics = registry ? new LlmMetrics(registry) : null;
     this.main = { url: options.url, model: options.model, apiKey: options.apiKey };
     const p = options.prelude;
     this.prelude = p
@@ -57,19 +62,23 @@ export class OpenAiWriter implements NarrationWriter {
     log.debug({ prompt: request.prompt, model: this.main.model }, 'language model asked');
     const startedAtMs = nowMs();
     if (!this.prelude) {
-      yield* speakable(this.mainStream(conversation, request.signal));
+      yield* speakable(this.mainStream('main', conversation, request.signal));
       log.debug({ ms: Math.round(nowMs() - startedAtMs) }, 'language model done');
       return;
     }
     yield* this.withPrelude(conversation, request.signal, log);
   }
 
-  private mainStream(messages: readonly ChatMessage[], signal: AbortSignal, extraBody: Readonly<Record<string, unknown>> = {}): AsyncGenerator<string> {
+  private mainStream(role: LlmRole, messages: readonly ChatMessage[], signal: AbortSignal, extraBody: Readonly<Record<string, unknown>> = {}): AsyncGenerator<string> {
     const o = this.options;
-    return streamChat({
+    return this.observed(role, signal, streamChat({
       endpoint: this.main, messages, maxTokens: o.maxTokens, temperature: o.temperature, timeoutMs: o.timeoutMs, signal,
       extraBody: { ...o.extraBody, ...extraBody },
-    });
+    }));
+  }
+
+  private observed(role: LlmRole, signal: AbortSignal, deltas: AsyncGenerator<string>): AsyncGenerator<string> {
+    return this.metrics ? this.metrics.observe(role, deltas, signal) : deltas;
   }
 
   private async *withPrelude(conversation: ChatMessage[], signal: AbortSignal, log: Logger): AsyncGenerator<string | WriterBreak> {
@@ -84,12 +93,12 @@ export class OpenAiWriter implements NarrationWriter {
     signal.addEventListener('abort', done, { once: true });
     try {
       const [system, user] = conversation;
-      const sentence = preludeSentence(streamChat({
+      const sentence = preludeSentence(this.observed('prelude', preludeAbort.signal, streamChat({
         endpoint: prelude, maxTokens: p.maxTokens, temperature: this.options.temperature, timeoutMs: this.options.timeoutMs,
         messages: [{ role: 'system', content: `${system!.content}\n\n${PRELUDE_INSTRUCTION}` }, user!],
         signal: preludeAbort.signal, extraBody: this.options.extraBody,
-      }), log);
-      const first = this.mainStream(conversation, firstAbort.signal);
+      })), log);
+      const first = this.mainStream('main', conversation, firstAbort.signal);
       const firstToken = first.next();
       firstToken.catch(() => undefined);
       type Winner = { kind: 'main'; token: IteratorResult<string> } | { kind: 'main-failed'; err: unknown } | { kind: 'prelude'; text: string | null };
@@ -118,7 +127,7 @@ export class OpenAiWriter implements NarrationWriter {
       yield opening;
       yield BREAK;
       const guard = new RepeatGuard(opening);
-      const continued = this.mainStream([...conversation, { role: 'assistant', content: opening }], signal, p.continueBody);
+      const continued = this.mainStream('continuation', [...conversation, { role: 'assistant', content: opening }], signal, p.continueBody);
       for await (const piece of speakable(continued)) {
         const out = guard.push(piece);
         if (out) yield out;

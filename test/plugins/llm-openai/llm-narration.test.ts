@@ -75,6 +75,7 @@ describe('llm-openai: narration written by a language model (real Colyseus serve
     llm.setModel(name, { reply: ANSWER, ttftMs: 50, tokensPerSecond: 200, ...m });
   }
 
+  const metricsText = async () => (await fetch(`http://127.0.0.1:${app!.port}/metrics`)).text();
   const requestsOf = (name: string, from: number) => llm.requests.slice(from).filter((r) => r.model === name);
 
   /** Captions the client heard, with the epoch ms each arrived. */
@@ -148,6 +149,10 @@ describe('llm-openai: narration written by a language model (real Colyseus serve
       // The prelude request was closed once its sentence was complete.
       const [small] = requestsOf('small', from);
       expect(small!.body.messages.at(-1)!.content).to.equal('The party reaches the chapel.');
+      const metrics = await metricsText();
+      expect(metrics).to.match(/vrpg_llm_requests_total\{role="main",outcome="closed"\} 1/);
+      expect(metrics).to.match(/vrpg_llm_requests_total\{role="continuation",outcome="ok"\} 1/);
+      expect(metrics).to.match(/vrpg_llm_first_token_ms_count\{role="prelude"\} 1/);
     });
 
     it('a server that starts over instead of continuing has its repetition of the prelude removed', async () => {
@@ -172,6 +177,7 @@ describe('llm-openai: narration written by a language model (real Colyseus serve
       expect(small!.closedByClient).to.equal(true);
       expect(small!.tokens).to.have.length(0);
       expect(requestsOf('main', from)).to.have.length(1);
+      expect(await metricsText()).to.match(/vrpg_llm_requests_total\{role="prelude",outcome="closed"\} 1/);
     });
   });
 
@@ -247,7 +253,9 @@ describe('llm-openai: narration written by a language model (real Colyseus serve
           expect(report.audioMs).to.be.greaterThan(0);
           expect(ANSWER.startsWith(report.text.trim())).to.equal(true);
         }
-        expect(llm.openCount()).to.equal(0);
+        // Every connection of the failed request is closed (the server sees it within moments of our error).
+        await until('the stand-in sees its connections closed', () => llm.openCount() === 0, 5000);
+        expect(await metricsText()).to.match(/vrpg_llm_requests_total\{role="main",outcome="(http|timeout|stream|refused|ok|unreachable)"\} 1/);
         // The room carries on.
         model('main', {});
         const next = await dm.waitForEnd(await accepted(dm, 'narrate_llm', { prompt: 'Again.' }));
