@@ -31,7 +31,7 @@ describe('a failed narration in the table room (real Colyseus server, SDK client
       expect((await player.waitForEnd(id)).error).to.equal(report.error);
       // The DM's error arrives right after the end (same room tick); give it a moment to land.
       for (let i = 0; i < 50 && dm.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(dm.errors).to.deep.equal([{ type: 'narration:end', code: 'synthesis_failed', message: `narration ${id} failed: ${report.error}` }]);
+      expect(dm.errors).to.deep.equal([{ type: 'narration:end', code: 'synthesis_failed', message: `narration ${id} failed: ${report.error}`, narrationId: id }]);
       expect(player.errors).to.deep.equal([]);
     } finally {
       await player.leave();
