@@ -36,6 +36,8 @@ export interface LlmPathResult {
   readonly afterFirstTokenPastMs: Summary;
   /** The first chunk's text (the same every iteration). */
   readonly firstChunk: string;
+  /** Narrations played to their end: underruns and silence inside them (the wait for the main model after the first chunk or the prelude). */
+  readonly played: { readonly narrations: number; readonly underruns: number; readonly gapMs: number; readonly audioMs: number };
 }
 
 export interface LlmBenchResult {
@@ -53,22 +55,23 @@ export interface LlmBenchResult {
  */
 export async function measureLlm(options: { quick: boolean; progress: (msg: string) => void }): Promise<LlmBenchResult> {
   const iterations = options.quick ? 6 : 20;
+  const played = options.quick ? 1 : 3;
   const llm = await startOpenAiStandIn({
     main: { reply: MAIN_REPLY, ...LLM_SCHEDULE.main, prefill: 'continue' },
     small: { reply: PRELUDE_REPLY, ...LLM_SCHEDULE.prelude },
   });
   try {
     options.progress(`llm: ${iterations} events, main model alone`);
-    const withoutPrelude = await measurePath(llm, iterations, false);
+    const withoutPrelude = await measurePath(llm, iterations, played, false);
     options.progress(`llm: ${iterations} events, with the prelude model`);
-    const withPrelude = await measurePath(llm, iterations, true);
+    const withPrelude = await measurePath(llm, iterations, played, true);
     return { iterations, schedule: LLM_SCHEDULE, withoutPrelude, withPrelude };
   } finally {
     await llm.close();
   }
 }
 
-async function measurePath(llm: OpenAiStandIn, iterations: number, prelude: boolean): Promise<LlmPathResult> {
+async function measurePath(llm: OpenAiStandIn, iterations: number, playedCount: number, prelude: boolean): Promise<LlmPathResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vrpg-bench-llm-'));
   const narrator = await createNarrator({
     engine: 'espeak', sinks: ['wav'], recordingsDir: dir, log: { level: 'error' },
@@ -79,6 +82,7 @@ async function measurePath(llm: OpenAiStandIn, iterations: number, prelude: bool
   const added: number[] = [];
   const pastChunk: number[] = [];
   let firstChunk = '';
+  const played = { narrations: 0, underruns: 0, gapMs: 0, audioMs: 0 };
   try {
     const room = await narrator.openRoom(`bench-llm-${prelude ? 'prelude' : 'main'}`);
     for (let i = 0; i < iterations; i++) {
@@ -99,12 +103,20 @@ async function measurePath(llm: OpenAiStandIn, iterations: number, prelude: bool
       await Promise.all(llm.requests.slice(from).map((r) => r.closed));
       await sleep(30 + 40 * ((i * 7919) % 10) / 10);
     }
+    for (let i = 0; i < playedCount; i++) {
+      const report = await room.event('enter_location', { location: 'the Prancing Pony' }).done;
+      if (report.error) throw new Error(`llm bench: a played narration failed: ${report.error}`);
+      played.narrations++;
+      played.underruns += report.underruns;
+      played.gapMs += report.gapMs;
+      played.audioMs += report.audioMs;
+    }
     await room.close();
   } finally {
     await narrator.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { firstAudioMs: summarize(first), addedMs: summarize(added), afterFirstTokenPastMs: summarize(pastChunk), firstChunk };
+  return { firstAudioMs: summarize(first), addedMs: summarize(added), afterFirstTokenPastMs: summarize(pastChunk), firstChunk, played };
 }
 
 /** Resolves with the text of a narration's first caption (its first frame left the frame clock). */
@@ -171,6 +183,10 @@ export function llmFigures(r: LlmBenchResult): Figure[] {
       id: `llm.${key}.afterFirstTokenPast.p95`, label: `First audio after the first token past the chunk p95, ${label}`, value: round(path.afterFirstTokenPastMs.p95), unit: 'ms',
       samples: path.afterFirstTokenPastMs.n,
       note: key === 'main' ? 'includes the chunker\'s look-ahead of one whole word (one token here)' : 'the same point as the row above for the prelude',
+    }),
+    figure({
+      id: `llm.${key}.played.gapMs`, label: `Silence inside played narrations, ${label}`, value: round(path.played.gapMs), unit: 'ms', samples: path.played.narrations,
+      note: `${path.played.narrations} narrations, ${round(path.played.audioMs / 1000, 1)} s of audio, ${path.played.underruns} underruns: the wait for the model after the first chunk`,
     }),
   ];
   return [...row(r.withoutPrelude, 'main', 'main model alone'), ...row(r.withPrelude, 'prelude', 'with prelude')];
