@@ -1,6 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import { WriterError, isWriterError } from '../../server/event/narration-writer.ts';
 import { HttpStatusError, HttpTimeoutError, describe, streamResponse } from '../../server/util/http-stream.ts';
+import { keyRedactor } from '../../server/util/redact-key.ts';
 
 /** A chat-completions server and model. */
 export interface ChatEndpoint {
@@ -52,7 +53,7 @@ const QUOTE_CHARS = 160;
 export async function* streamChat(request: ChatStreamRequest): AsyncGenerator<string> {
   const { endpoint, signal } = request;
   const where = `language model ${endpoint.model} at ${endpoint.url}`;
-  const redact = redactor(endpoint.apiKey);
+  const redact = keyRedactor(endpoint.apiKey);
   if (signal.aborted) return;
   // The token clock: aborts the request when no content token came within timeoutMs.
   const tokens = new AbortController();
@@ -167,17 +168,5 @@ function parseChunk(data: string, where: string): ChunkFields {
     ...(typeof delta?.content === 'string' && delta.content !== '' ? { content: delta.content } : {}),
     ...(typeof delta?.refusal === 'string' && delta.refusal !== '' ? { refusal: delta.refusal } : {}),
     ...(typeof choice?.finish_reason === 'string' ? { finishReason: choice.finish_reason } : {}),
-  };
-}
-
-/**
- * Removes an API key from text quoted in errors: the key itself, and anything shaped like a key a
- * server may echo back partly masked (OpenAI's 401 quotes `sk-…abcd`).
- */
-export function redactor(apiKey: string | undefined): (text: string) => string {
-  return (text) => {
-    let out = apiKey ? text.split(apiKey).join('[key]') : text;
-    out = out.replace(/\b(?:sk|key|api[_-]?key)[-_][\w*.-]{4,}/gi, '[key]');
-    return out;
   };
 }

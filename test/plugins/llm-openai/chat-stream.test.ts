@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { streamChat, redactor } from '../../../plugins/llm-openai/chat-stream.ts';
+import { streamChat } from '../../../plugins/llm-openai/chat-stream.ts';
+import { keyRedactor } from '../../../server/util/redact-key.ts';
 import { WriterError } from '../../../server/event/narration-writer.ts';
 
 /** A server that answers every request with `write(res)`: the raw SSE cases the stand-in does not script. */
@@ -87,7 +88,7 @@ describe('llm-openai chat stream: SSE details (raw local HTTP servers written fr
   });
 
   it('redacts the key and key-shaped strings from quoted server messages', () => {
-    const r = redactor('sk-live-abcdef123456');
+    const r = keyRedactor('sk-live-abcdef123456');
     expect(r('Incorrect API key provided: sk-live-abcdef123456.')).to.equal('Incorrect API key provided: [key].');
     expect(r('Incorrect API key provided: sk-proj-****3456')).to.equal('Incorrect API key provided: [key]');
     expect(r('model not found')).to.equal('model not found');
