@@ -32,8 +32,12 @@ program
 
 program
   .command('demo')
-  .description('boot the server in-process, play a scripted table session over real WebSockets, write report.json and the room WAV')
+  .description('boot the server in-process, play a scripted table session over real WebSockets, write report.json and the room WAV; with --llm-url, a language model describes a place')
   .requiredOption('-o, --out <dir>', 'output folder for report.json and room-<roomId>.wav')
+  .addOption(new Option('--llm-url <url>', 'OpenAI-compatible server (llama-server, Ollama, vLLM…), e.g. http://127.0.0.1:8080/v1: mounts plugin llm-openai and adds a step where the DM asks the model to describe the place'))
+  .addOption(new Option('--llm-model <name>', 'model to ask (default: the first one GET <url>/models lists)'))
+  .addOption(new Option('--llm-prelude-model <name>', 'small, fast model on the same server that speaks a first sentence while the main model writes'))
+  .addOption(new Option('--llm-key-env <VAR>', 'environment variable holding the API key (not the key itself: a command line shows in ps)'))
   .addOption(configOption())
   .addOption(logOption())
   .action((opts) => runDemo(opts));

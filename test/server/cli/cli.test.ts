@@ -10,6 +10,7 @@ import { XttsStandInServer } from '../../fixtures/xtts/stand-in-server.ts';
 import { writeToneWav } from '../../fixtures/xtts/tone-wav.ts';
 import { CAPTURE_CONFIG, NO_DEVICES_CONFIG } from '../../fixtures/alsa/run-player.ts';
 import { cudaProviderLibraries } from '../../../server/synthesis/cuda-provider-libraries.ts';
+import { startOpenAiStandIn, type StandInModel } from '../../../tools/llm-stand-in/openai-stand-in.ts';
 
 // wavefile is a UMD bundle: its namespace shape differs between tsx's ESM and CJS paths.
 const { WaveFile } = ('WaveFile' in wavefileNs ? wavefileNs : (wavefileNs as unknown as { default: typeof wavefileNs }).default);
@@ -61,6 +62,95 @@ describe('vrpg-narrator CLI (child processes of the package bin)', function () {
     let loud = 0;
     for (const s of wav.samples) if (Math.abs(s) > 1000) loud++;
     expect(loud).to.be.greaterThan(wav.sampleRate); // more than a second of speech-level samples
+  });
+
+  describe('demo --llm-url (stand-in OpenAI-compatible SSE server in this process: no model runs here)', () => {
+    const REPLY = 'Candles gutter in the damp air of the crypt. Moss covers the old graves, and something stirs below the flagstones.';
+    /** Fast enough that the model adds well under a second to the demo (~50 s of real-time speech without it). */
+    const fast = (m: Partial<StandInModel> = {}): StandInModel => ({ reply: REPLY, ttftMs: 50, tokensPerSecond: 100, ...m });
+    type Failure = { code: number; stdout: string; stderr: string; killed: boolean };
+    /** Runs the demo expecting it to fail: the failure, or null when it exited 0. */
+    const demo = (args: string[], extraEnv: Record<string, string> = {}, out = mkdtempSync(join(tmpdir(), 'vrpg-demo-llm-'))) =>
+      run(process.execPath, [BIN, 'demo', '--out', out, ...args], { env: { ...env, ...extraEnv }, timeout: 110_000 })
+        .then(() => null, (e: Failure) => e);
+
+    it('asks the model once the party has entered the location, prints its narration and reports it (--llm-model main, --llm-prelude-model small)', async () => {
+      // Whichever wins the race (the prelude, continued by main, or main alone), the narration is REPLY.
+      const llm = await startOpenAiStandIn({ main: fast({ ttftMs: 300 }), small: fast({ reply: REPLY.split('. ')[0] + '.', ttftMs: 20 }) });
+      try {
+        const out = mkdtempSync(join(tmpdir(), 'vrpg-demo-llm-'));
+        const { stderr } = await run(process.execPath, [BIN, 'demo', '--out', out, '--llm-url', llm.url, '--llm-model', 'main', '--llm-prelude-model', 'small'], { env, timeout: 110_000 });
+        expect(stderr).to.contain('the DM asks the language model main to describe the place');
+        expect(stderr).to.contain(JSON.stringify(REPLY));
+        expect([...new Set(llm.requests.map((r) => r.model))].sort()).to.deep.equal(['main', 'small']);
+        for (const r of llm.requests) expect(r.body.messages.find((m) => m.role === 'user')!.content, r.model).to.contain('Sunken Crypt');
+        const narrations = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rooms[0].narrations as Array<Record<string, any>>;
+        const written = narrations.filter((n) => n.trigger === 'dm:llm');
+        expect(written).to.have.length(1);
+        expect(written[0]).to.deep.include({ text: REPLY, error: null });
+        expect(written[0]!.audioMs).to.be.greaterThan(0);
+        // The story goes on after the model's step: the same scripted narrations as without --llm-url.
+        expect(narrations.map((n) => n.trigger).indexOf('dm:llm')).to.equal(narrations.map((n) => n.trigger).indexOf('event:enter_location') + 1);
+        expect(narrations.filter((n) => n.trigger !== 'dm:llm').map((n) => n.trigger)).to.include.members(['event:dice_roll', 'event:combat_start', 'dm:stream']);
+      } finally {
+        await llm.close();
+      }
+    });
+
+    it('exits 1 with one line carrying the model\'s error when the model answers HTTP 500, and writes no report', async () => {
+      const llm = await startOpenAiStandIn({ main: fast({ fault: { kind: 'status', status: 500, message: 'CUDA out of memory' } }) });
+      try {
+        const out = mkdtempSync(join(tmpdir(), 'vrpg-demo-llm-'));
+        const err = await demo(['--llm-url', llm.url, '--llm-model', 'main'], {}, out);
+        expect(err, 'demo exited 0').to.not.equal(null);
+        expect(err!.killed, 'demo hung until the timeout').to.equal(false);
+        expect(err!.code).to.equal(1);
+        expect(err!.stderr).to.match(/^vrpg-narrator: demo: the language model's narration failed: language model main at http:\/\/127\.0\.0\.1:\d+\/v1 answered HTTP 500: CUDA out of memory$/m);
+        expect(err!.stderr).to.not.match(/\n\s+at /); // no stack
+        expect(err!.stderr).to.not.contain('DM cancels'); // it stopped at the failed step
+        expect(existsSync(join(out, 'report.json'))).to.equal(false);
+      } finally {
+        await llm.close();
+      }
+    });
+
+    it('without --llm-model asks the first model GET /models lists, with the key from --llm-key-env', async () => {
+      const key = 'sk-demo-KEY0123456789';
+      // The listed-first model answers 503 (llama-server while it loads a model), so the demo ends at the
+      // language-model step, right after the choice under test, instead of playing its ~50 s of speech.
+      const llm = await startOpenAiStandIn({ 'qwen2.5:7b': fast({ fault: { kind: 'status', status: 503, message: 'Loading model' } }), main: fast() }, { apiKey: key });
+      try {
+        const err = await demo(['--llm-url', llm.url, '--llm-key-env', 'DEMO_LLM_KEY'], { DEMO_LLM_KEY: key });
+        expect(err, 'demo exited 0').to.not.equal(null);
+        expect(err!.stderr).to.contain('the DM asks the language model qwen2.5:7b to describe the place');
+        expect(llm.requests.map((r) => [r.model, r.authorization])).to.deep.equal([['qwen2.5:7b', `Bearer ${key}`]]);
+        expect(err!.code).to.equal(1);
+        expect(err!.stderr).to.contain('HTTP 503: Loading model');
+        expect(err!.stderr).to.not.contain('KEY0123456789');
+      } finally {
+        await llm.close();
+      }
+    });
+
+    it('refuses bad language-model flags with exit 2 and one line naming the flag, before booting', async () => {
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const deadUrl = `http://127.0.0.1:${(probe.address() as net.AddressInfo).port}/v1`;
+      await new Promise((r) => probe.close(r)); // a port nothing listens on
+      const cases: Array<[string[], RegExp]> = [
+        [['--llm-model', 'main'], /config error: --llm-model: needs --llm-url/],
+        [['--llm-url', 'ftp://127.0.0.1/v1', '--llm-model', 'main'], /config error: plugins\.llm-openai\.url: \(from --llm-url\) must be an http\(s\) URL/],
+        [['--llm-url', deadUrl], new RegExp(`config error: --llm-url: cannot list the models at ${deadUrl.replace(/\./g, '\\.')}/models \\(.*ECONNREFUSED`)],
+        [['--llm-url', deadUrl, '--llm-model', 'main', '--llm-key-env', 'DEMO_UNSET_KEY'], /config error: --llm-key-env: environment variable DEMO_UNSET_KEY is not set or empty/],
+      ];
+      for (const [args, message] of cases) {
+        const err = await demo(args);
+        expect(err, args.join(' ')).to.not.equal(null);
+        expect(err!.code, args.join(' ')).to.equal(2);
+        expect(err!.stderr.trim().split('\n'), args.join(' ')).to.have.length(1);
+        expect(err!.stderr, args.join(' ')).to.match(message);
+      }
+    });
   });
 
   it('chunk prints JSON lines whose spans concatenate to the input', async () => {
