@@ -15,6 +15,8 @@
  *             (with --quick: fewer, shorter steps, ~2 min); JSON to bench/results/rooms-webrtc-<date>.json
  *   --only processes  tables at 0 underruns with one `serve --redis` process vs two behind one redis-server
  *             (the built CLI: `npm run build` first; with --quick: ~3 min); JSON to bench/results/processes-<date>.json
+ *   --only llm  event → first audio through a rule with an `llm` prompt, with and without the prelude model,
+ *             on a stand-in OpenAI-compatible server (also in the default run); JSON to bench/results/llm-<date>.json
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +42,7 @@ import { measureSoak, soakFigures } from './scenarios/soak.ts';
 import { measureQuality, qualityFigures, type QualityResult } from './scenarios/quality.ts';
 import { measureWebRtcRoomsSection, webRtcRoomsFigures } from './scenarios/rooms-webrtc-section.ts';
 import { audioPathFigures, measureAudioPath } from './scenarios/audio-path.ts';
-import { llmFigures, measureLlm } from './scenarios/llm.ts';
+import { llmFigures, measureLlm, type LlmBenchResult } from './scenarios/llm.ts';
 import { measureProcesses, processesFigures } from './scenarios/processes.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -274,6 +276,7 @@ async function main(): Promise<void> {
   let browser: BrowserBenchResult | null = null;
   let bridge: BridgeBenchResult | null = null;
   let quality: QualityResult | null = null;
+  let llm: LlmBenchResult | null = null;
   try {
     progress('createNarrator → ready, espeak-ng');
     const espeak = await p.narrator('espeak');
@@ -368,6 +371,9 @@ async function main(): Promise<void> {
     quality = await measureQuality(p, { quick, progress });
     figures.push(...qualityFigures(quality));
 
+    llm = await measureLlm({ quick, progress });
+    figures.push(...llmFigures(llm));
+
     const playoutStats = { espeak: await p.playoutStats('espeak'), instant: await p.playoutStats('instant') };
     results = {
       startedAt,
@@ -379,7 +385,7 @@ async function main(): Promise<void> {
       figures,
       passed: figures.filter((f) => f.pass === true).length,
       failed: figures.filter((f) => f.pass === false).map((f) => f.id),
-      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser, bridge, quality },
+      details: { ttfa, overhead, cancel, jitter: { calm, stalled }, rooms: { espeak: roomsEspeak, instant: roomsInstant }, playoutStats, scheduler, xttsRemote, xttsOnnx, opusCost, browser, bridge, quality, llm },
     };
   } finally {
     await p.close();
