@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { SemanticChunker, StreamingChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
+import { SemanticChunker, type SemanticChunkerOptions } from '../text/semantic-chunker.ts';
+import type { TextChunk } from '../text/chunker-options.ts';
+import { streamInto, type NarrationStream } from './narration-stream.ts';
 import { isAbortError, type TtsEngine } from '../synthesis/tts-engine.ts';
 import type { VoiceProfiles } from '../synthesis/voice-profiles.ts';
 import { RoomShaping } from './room-shaping.ts';
-import type { TextChunk } from '../text/chunker-options.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { SynthesisJobResult, SynthesisScheduler } from '../synthesis/synthesis-scheduler.ts';
 import type { ChunkRoute, Playout, PlayoutEvent } from '../playout/playout.ts';
@@ -22,23 +23,6 @@ export interface NarrationRequest {
   readonly receivedAtMs: number;
   /** Engine voice for this narration (a character's voice); undefined = the room's default. */
   readonly voice?: string;
-}
-
-/** A streamed narration the DM feeds delta by delta, as an LLM produces it. */
-export interface NarrationStream {
-  readonly id: string;
-  /** Characters received so far. */
-  readonly length: number;
-  /** Appends text; chunks are synthesized as soon as the chunker finds them safe. */
-  push(delta: string): void;
-  /**
-   * The text so far is a finished piece to speak now (a language model's prelude sentence): it is
-   * chunked as if the text ended here, and later text starts a new chunk. Costs nothing when no
-   * text is pending.
-   */
-  break(): void;
-  /** No more text: the rest becomes the last chunk. */
-  end(): void;
 }
 
 /** Callbacks the room wires to its state and clients. */
@@ -128,36 +112,7 @@ export class RoomNarrator {
    * @throws NarrationError as {@link narrate}
    */
   stream(request: NarrationRequest): NarrationStream & { narration: Narration } {
-    const narration = this.accept(request);
-    let chunker = new StreamingChunker(this.chunkerOptions());
-    // After a break() a new chunker numbers from 0 again: its chunks continue the narration's numbering.
-    let firstIndex = 0;
-    const add = (chunks: readonly TextChunk[]) => narration.addChunks(firstIndex === 0 ? chunks : chunks.map((c) => ({ ...c, index: firstIndex + c.index })));
-    return {
-      id: narration.id,
-      narration,
-      get length() {
-        return narration.text.length;
-      },
-      push: (delta: string) => {
-        if (narration.pending.isEnded || narration.abort.signal.aborted) return;
-        narration.text += delta;
-        add(chunker.push(delta));
-      },
-      break: () => {
-        if (narration.pending.isEnded || narration.abort.signal.aborted) return;
-        const before = narration.chunks.length;
-        add(chunker.end());
-        if (narration.chunks.length === before) return;
-        firstIndex = narration.chunks.length;
-        chunker = new StreamingChunker(this.chunkerOptions());
-      },
-      end: () => {
-        if (narration.pending.isEnded) return;
-        if (!narration.abort.signal.aborted) add(chunker.end());
-        narration.pending.end();
-      },
-    };
+    return streamInto(this.accept(request), () => this.chunkerOptions());
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { WriterError, isWriterError, type NarrationWriter, type PastNarration } from '../event/narration-writer.ts';
 import { textProblem } from './narration-error.ts';
 import type { Narration } from './narration.ts';
-import type { NarrationStream } from './room-narrator.ts';
+import type { NarrationStream } from './narration-stream.ts';
 
 /** A writer's failure or a capped answer, as the room reports it to its DM (`narration:error`). */
 export interface WriterProblem {
