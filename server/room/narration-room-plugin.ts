@@ -15,6 +15,7 @@ import type { RoomPluginContext, RoomPluginFactory } from './room-plugin-factory
 import { Seats, type Role } from './seats.ts';
 import { EventBudgets } from './event-budget.ts';
 import { ErrorBudgets, type ErrorBudgetOptions } from './error-budget.ts';
+import { audioJoin, type Handler } from './audio-join.ts';
 
 /** Options of `narrator.roomPlugin()`: what the host room decides. */
 export interface NarrationPluginOptions {
@@ -51,8 +52,6 @@ export interface NarrationRoomHost {
 
 /** Longest display name taken from join options for `{players}` and plugin contexts. */
 const MAX_NAME_CHARS = 40;
-
-type Handler = (client: Client, message: unknown) => void;
 
 /**
  * Narration mounted into any Colyseus 0.18 room the native way, as a `RoomPlugin`
@@ -110,7 +109,10 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
         messages[type] = handler;
       }
     }
-    messages['audio:join'] = this.audioJoin(messages['audio:join']);
+    messages['audio:join'] = audioJoin(messages['audio:join'], {
+      grant: (client) => host.bridgeGrant(this.room.roomId, client.sessionId),
+      refuse: (client, message) => this.refuseAudio(client, message),
+    });
     this.messages = messages as never;
   }
 
@@ -343,29 +345,6 @@ export class NarrationRoomPlugin extends RoomPlugin<Room> {
   roleOf(client: Client): Role {
     if (this.seats) return this.seats.roleOf(client.sessionId);
     return this.options.role!(client, this.joinOptions.get(client.sessionId)) === 'dm' ? 'dm' : 'player';
-  }
-
-  /**
-   * `audio:join`: `{ transport: "bridge" }` is answered here with `audio:bridge` `{ token, path, expiresInMs }`
-   * (game-bridge/PROTOCOL.md); without `transport`, or `"webrtc"`, it goes to the WebRTC plugin's handler
-   * (plugins/audio-webrtc/PROTOCOL.md), `transport` removed. Refusals are `audio:error` `{ message }`.
-   */
-  private audioJoin(webrtc: Handler | undefined): Handler {
-    return (client, message) => {
-      const transport = (message as { transport?: unknown } | null | undefined)?.transport;
-      const rest = transport === undefined ? message : Object.fromEntries(Object.entries(message as object).filter(([k]) => k !== 'transport'));
-      if (transport === undefined || transport === 'webrtc') {
-        if (webrtc) return webrtc(client, rest);
-        return this.refuseAudio(client, 'audio:join: this server has no WebRTC audio (mount plugins/audio-webrtc); use transport "bridge"');
-      }
-      if (transport !== 'bridge') return this.refuseAudio(client, 'audio:join: transport must be "webrtc" or "bridge"');
-      if (Object.keys(rest as object).length > 0) return this.refuseAudio(client, `audio:join: unknown field(s): ${Object.keys(rest as object).join(', ').slice(0, 200)}`);
-      try {
-        client.send('audio:bridge', this.host.bridgeGrant(this.room.roomId, client.sessionId));
-      } catch (err) {
-        this.refuseAudio(client, `audio:join: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    };
   }
 
   /**
