@@ -22,7 +22,7 @@ const BREAK: WriterBreak = { break: true };
  * The `llm-openai` plugin's narration writer: an OpenAI-compatible chat-completions server streams
  * the narration (chat-stream.ts), which leaves here speakable (server/text/speakable-filter.ts).
  *
- * Messages: the persona (`system`) with the room's last `history` narrations appended as "the story so
+ * Messages: the persona (`system`), the language to write in (config `language`), and the room's last `history` narrations as "the story so
  * far" (each cut to {@link HISTORY_ITEM_CHARS}), then the prompt as the user's message. Keeping the
  * history inside the system message keeps every chat template's user/assistant alternation valid.
  *
@@ -52,11 +52,12 @@ export class OpenAiWriter implements NarrationWriter {
     this.prelude = p
       ? { url: p.url ?? options.url, model: p.model, apiKey: p.apiKey ?? ((p.url ?? options.url) === options.url ? options.apiKey : undefined) }
       : null;
+    log.info({ url: this.main.url, model: this.main.model, prelude: this.prelude ? { url: this.prelude.url, model: this.prelude.model } : null }, 'language model narration writer ready');
   }
 
   async *write(request: WriteRequest): AsyncGenerator<string | WriterBreak> {
     const n = this.options.history;
-    const system = systemMessage(this.options.system, n === 0 ? [] : request.history.slice(-n));
+    const system = systemMessage(this.options.system, request.language, n === 0 ? [] : request.history.slice(-n));
     const conversation: ChatMessage[] = [{ role: 'system', content: system }, { role: 'user', content: request.prompt }];
     const log = this.log.child({ roomId: request.roomId, narrationId: request.narrationId });
     log.debug({ prompt: request.prompt, model: this.main.model }, 'language model asked');
@@ -141,11 +142,21 @@ export class OpenAiWriter implements NarrationWriter {
   }
 }
 
-/** The persona, then the story so far (oldest first), as one system message. */
-function systemMessage(persona: string, history: readonly PastNarration[]): string {
-  if (history.length === 0) return persona;
+/** Language names in English for the instruction (`pt-BR` → "Brazilian Portuguese"; ICU data of Node's Intl). */
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+
+/** The persona, the language to write in, then the story so far (oldest first), as one system message. */
+function systemMessage(persona: string, language: string, history: readonly PastNarration[]): string {
+  let name = language;
+  try {
+    name = LANGUAGE_NAMES.of(language) ?? language;
+  } catch {
+    // not a BCP 47 tag Intl knows: the code itself
+  }
+  const head = `${persona}\n\nWrite the narration in ${name}.`;
+  if (history.length === 0) return head;
   const lines = history.map((h) => `- ${h.text.length > HISTORY_ITEM_CHARS ? `${h.text.slice(0, HISTORY_ITEM_CHARS)}…` : h.text}`);
-  return `${persona}\n\nThe story so far, as the players heard it (oldest first):\n${lines.join('\n')}`;
+  return `${head}\n\nThe story so far, as the players heard it (oldest first):\n${lines.join('\n')}`;
 }
 
 /** Content deltas → speakable text (server/text/speakable-filter.ts), empty pieces skipped. */

@@ -33,6 +33,8 @@ export interface WriteRequest {
   readonly narrationId: string;
   /** The DM's prompt, or a rule's `llm.prompt` filled from the event; 1–`limits.maxTextChars` characters. */
   readonly prompt: string;
+  /** The language the narration is spoken in (config `language`, BCP 47: `en`, `pt-BR`): the model should write in it. */
+  readonly language: string;
   /** The room's past narrations, oldest first (already bounded by the room; the writer may use fewer). */
   readonly history: readonly PastNarration[];
   /** Aborts when the narration is cancelled or the room closes. */

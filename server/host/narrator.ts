@@ -196,6 +196,7 @@ export class Narrator implements NarrationRoomHost {
       maxQueued: this.config.limits.maxQueuedNarrations,
       log: this.log,
       writer: this.parts.writer,
+      language: this.config.language,
       start: (listener) => {
         if (this.closed) throw new NarrationError('closed', 'the narrator is closed');
         return service.startRoom(roomId, listener, { wavPath: options.wavPath, sinks: options.sinks });

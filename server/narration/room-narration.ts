@@ -109,11 +109,12 @@ export class RoomNarration {
    *   the narrator at once, `ready` when the sinks run; throws when it cannot start (no slot, narrator closed)
    * @param options.close closes the room's playout (the narration service's `closeRoom`)
    * @param options.writer the mounted language model (plugins/llm-openai), or none
+   * @param options.language config `language` (BCP 47), the language the writer is asked to write in (default `en`)
    */
   constructor(
     readonly roomId: string,
     private readonly options: {
-      rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger; writer?: NarrationWriter;
+      rules: NarrationRules; maxChars: number; maxQueued: number; streamIdleMs?: number; log: Logger; writer?: NarrationWriter; language?: string;
       start: (listener: RoomNarratorListener) => { narrator: RoomNarrator; ready: Promise<void> };
       close: () => Promise<void>;
     },
@@ -238,7 +239,7 @@ export class RoomNarration {
   private write(narrator: RoomNarrator, prompt: string, request: NarrationRequest, fallback?: string): NarrationHandle {
     const stream = narrator.stream(request);
     void writeNarration({
-      writer: this.options.writer!, roomId: this.roomId, stream, prompt, fallback, history: this.history.list(),
+      writer: this.options.writer!, roomId: this.roomId, stream, prompt, fallback, history: this.history.list(), language: this.options.language ?? 'en',
       maxChars: this.options.maxChars, log: this.options.log, onProblem: (p) => this.emit('error', p),
     });
     return { id: stream.id, done: stream.narration.done };

@@ -20,6 +20,8 @@ export interface WrittenNarration {
   /** The streamed narration the text goes into (RoomNarrator.stream). */
   readonly stream: NarrationStream & { narration: Narration };
   readonly prompt: string;
+  /** Config `language` (BCP 47). */
+  readonly language: string;
   readonly history: readonly PastNarration[];
   /** Config `limits.maxTextChars`: the answer is cut there and the model stopped. */
   readonly maxChars: number;
@@ -44,7 +46,7 @@ export async function writeNarration(w: WrittenNarration): Promise<void> {
   let wrote = false;
   const problem = (code: WriterProblem['code'], message: string) => w.onProblem({ narrationId: narration.id, trigger: narration.trigger, code, message });
   try {
-    for await (const piece of w.writer.write({ roomId: w.roomId, narrationId: narration.id, prompt: w.prompt, history: w.history, signal })) {
+    for await (const piece of w.writer.write({ roomId: w.roomId, narrationId: narration.id, prompt: w.prompt, language: w.language, history: w.history, signal })) {
       if (signal.aborted) return;
       if (typeof piece !== 'string') {
         stream.break();

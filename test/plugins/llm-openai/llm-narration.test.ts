@@ -102,6 +102,9 @@ describe('llm-openai: narration written by a language model (real Colyseus serve
     const [req] = requestsOf('main', from) as [RecordedRequest];
     expect(req.body.messages.at(-1)).to.deep.equal({ role: 'user', content: 'The party enters the drowned chapel. Describe it in two sentences.' });
     expect(req.body.stream).to.equal(true);
+    // The persona and the table's language (config `language`) lead the system message.
+    expect(req.body.messages[0]!.role).to.equal('system');
+    expect(req.body.messages[0]!.content).to.match(/narrator of a tabletop role-playing game[\s\S]*Write the narration in English\./);
     expect(report.text).to.equal(ANSWER);
     expect(report.error).to.equal(null);
     expect(report.chunks).to.be.greaterThan(1);
