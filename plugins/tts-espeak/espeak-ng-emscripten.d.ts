@@ -28,6 +28,12 @@ declare module '@echogarden/espeak-ng-emscripten' {
      */
     synthesize(text: string, callback: (samples: Int16Array, events: EspeakEvent[]) => boolean | number | void): void;
     list_voices(): Array<{ name: string; identifier: string; languages: Array<{ priority: number; name: string }> }>;
+    /**
+     * Synthesizes (plain text mode, not SSML) with espeak's phoneme trace on; returns the trace: one line of
+     * IPA per clause, phonemes inside a word separated by `_`. `callback` gets the audio and events as in
+     * `synthesize` (an `end` event per clause). Used by plugins/tts-piper to phonemize as Piper does.
+     */
+    synthesize_and_get_phonemes(text: string, callback: (samples: Int16Array, events: EspeakEvent[]) => boolean | number | void): string;
   }
 
   export interface EspeakModule {
