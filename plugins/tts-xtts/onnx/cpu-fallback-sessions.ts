@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { cudaProviderLibraries, type CudaProviderLibraries } from '../../../server/synthesis/cuda-provider-libraries.ts';
-import { ort, type InferenceSession } from './ort.ts';
+import { ort, type InferenceSession } from '../../../server/models/ort.ts';
 
 /**
  * Creates one onnxruntime session from a model file: onnxruntime-node's `InferenceSession.create`,

@@ -1,4 +1,4 @@
-import { ort, type InferenceSession, type Tensor } from './ort.ts';
+import { ort, type InferenceSession, type Tensor } from '../../../server/models/ort.ts';
 
 /** Shape of the GPT read from `gpt_model.onnx`'s inputs (never assumed: the release model is 30 × 16 × 64). */
 export interface GptShape {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ort, type InferenceSession, type Tensor } from './ort.ts';
+import { ort, type InferenceSession, type Tensor } from '../../../server/models/ort.ts';
 import * as wavefileNs from 'wavefile';
 import { resampleOnce } from '../../../server/audio/resample.ts';
 import { concatF32 } from '../../../server/audio/pcm.ts';

@@ -1,4 +1,4 @@
-import { ort, type InferenceSession, type Tensor } from './ort.ts';
+import { ort, type InferenceSession, type Tensor } from '../../../server/models/ort.ts';
 import { abortError } from '../../../server/synthesis/tts-engine.ts';
 import { concatF32 } from '../../../server/audio/pcm.ts';
 import { GptDecodeState } from './gpt-decoder.ts';

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InferenceSession, Tensor } from './ort.ts';
+import type { InferenceSession, Tensor } from '../../../server/models/ort.ts';
 import type { ModelProgress } from '../../../server/models/model-spec.ts';
 import { GptDecoder } from './gpt-decoder.ts';
 import { readXttsModelConfig, type XttsModelConfig } from './model-config.ts';

@@ -18,9 +18,7 @@ describe('tts-piper fixture voices: Piper\'s ONNX interface on onnxruntime-node 
   let ort: Ort;
   let phonemizer: EspeakPhonemizer;
   before(async () => {
-    // A CommonJS package: named exports under tsx's CJS path, one `default` under native ESM (as plugins/tts-xtts/onnx/ort.ts).
-    const m = await import('onnxruntime-node');
-    ort = ('InferenceSession' in m ? m : (m as unknown as { default: Ort }).default) as Ort;
+    ({ ort } = await import('../../../server/models/ort.ts'));
     phonemizer = await EspeakPhonemizer.create();
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { CpuFallbackSessions, createOrtSession, type OrtSessionFactory } from '../../../../plugins/tts-xtts/onnx/cpu-fallback-sessions.ts';
-import type { InferenceSession } from '../../../../plugins/tts-xtts/onnx/ort.ts';
+import type { InferenceSession } from '../../../../server/models/ort.ts';
 import { cudaProviderLibraries, type CudaProviderLibraries } from '../../../../server/synthesis/cuda-provider-libraries.ts';
 
 /**

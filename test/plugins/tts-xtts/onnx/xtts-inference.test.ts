@@ -120,7 +120,7 @@ describe('XTTS ONNX inference on the tiny fixture vs the PyTorch reference (rand
     const ref = json<{ atol?: number }>('vocoder.json');
     const latents = await readNpyF32(join(REF, 'vocoder_latents.npy'));
     const expected = (await readNpyF32(join(REF, 'vocoder_out.npy'))).data;
-    const { ort } = await import('../../../../plugins/tts-xtts/onnx/ort.ts');
+    const { ort } = await import('../../../../server/models/ort.ts');
     const out = await model.vocoder.run({
       latents: new ort.Tensor('float32', latents.data, latents.shape),
       speaker_embedding: new ort.Tensor('float32', (await readNpyF32(join(REF, 'speaker_embedding_16k.npy'))).data, [1, 512, 1]),
