@@ -149,12 +149,15 @@ describe('ThreadedPlayout', function () {
 
   it('reads bufferedMs without a round trip and releases waitForSpace once the room drains below max', async () => {
     await playout.openRoom('bp', room({ maxBufferedMs: 500 }));
+    // Paused, nothing plays: the reading below cannot depend on how late this (possibly loaded) thread looks.
+    playout.pause('bp');
     begin(playout, 'bp', 'n1');
     push(playout, 'bp', 'n1', 0, tone(800));
     // Counted where the audio lands (the worker's FIFO); the chunk's last 5 ms (its fade-out) wait
     // until the playout knows whether another chunk follows.
     while (playout.bufferedMs('bp') === 0) await sleep(1);
     expect(playout.bufferedMs('bp')).to.be.closeTo(795, 0.1);
+    playout.resume('bp');
     const t0 = performance.now();
     await playout.waitForSpace('bp', new AbortController().signal);
     const waited = performance.now() - t0;
