@@ -28,8 +28,12 @@ import type { AudioFrame } from './audio-sink.ts';
 /** Bytes kept per frame for its narration id; ids are `crypto.randomUUID()` (36 bytes) in room-narrator.ts. */
 export const MAX_NARRATION_ID_BYTES = 64;
 
-/** Default slots per room: 64 frames = 1.28 s of 20 ms frames, far beyond any sink worker hiccup worth riding out. */
-export const DEFAULT_RING_FRAMES = 64;
+/**
+ * Default slots per room: 256 frames = 5.12 s of 20 ms frames (~0.5 MB per room at 22 050 Hz). 64 (1.28 s)
+ * overflowed once in CI: a sink worker starved that long on 2 cores beside four Chromium pages, and the
+ * listeners heard the dropped frames as packet loss.
+ */
+export const DEFAULT_RING_FRAMES = 256;
 
 const HEADER_BYTES = 16;
 const W = 0;
